@@ -1,0 +1,1 @@
+"""Classifiers: detector families that turn text into detections."""

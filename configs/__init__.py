@@ -1,0 +1,1 @@
+"""The shipped default configuration files (YAML), installed with the package."""

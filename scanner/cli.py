@@ -1,0 +1,146 @@
+"""The ``ingestguard`` command: thin over the library (parse, load config, call, render).
+
+Exit codes:
+  0  the scan finished; every object was scanned or skipped
+  1  the scan finished, but some objects or units failed (see their reasons)
+  2  usage or configuration error
+  3  the scan could not run: a source is missing or unreachable, a model is not installed,
+     workers could not start
+  130 interrupted
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from tqdm import tqdm
+
+from connectors import SourceObject
+from scanner.config import load_settings
+from scanner.errors import ConfigError, IngestguardError
+from scanner.pipeline import Row
+from scanner.scan import scan as run_scan
+from scanner.version import __version__
+
+EXIT_OK, EXIT_FAILED_OBJECTS, EXIT_USAGE, EXIT_CANNOT_RUN, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+class _Bar:
+    """A tqdm bar over bytes, with object counts; total known once listing ends."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.bar = tqdm(
+            total=0, unit="B", unit_scale=True, unit_divisor=1024, disable=quiet, file=sys.stderr,
+            desc="scanning", dynamic_ncols=True,
+        )
+        self.listed_objects = 0
+        self.done_objects = 0
+        self.failed = 0
+        self.listing = True
+
+    def listed(self, obj: SourceObject) -> None:
+        self.listed_objects += 1
+        self.bar.total = (self.bar.total or 0) + (obj.size or 0)
+        self._postfix()
+
+    def listing_done(self) -> None:
+        self.listing = False
+        self._postfix()
+
+    def object_done(self, row: Row) -> None:
+        self.done_objects += 1
+        self.failed += row["status"] == "failed"
+        self.bar.update(row["size_bytes"] or 0)
+        self._postfix()
+
+    def _postfix(self) -> None:
+        total = f"{self.listed_objects}{'+' if self.listing else ''}"
+        self.bar.set_postfix_str(f"objects {self.done_objects}/{total} failed {self.failed}", refresh=False)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _table(title: str, counts: dict[str, Any]) -> list[str]:
+    if not counts:
+        return []
+    width = max(len(k) for k in counts)
+    return [title] + [f"  {k.ljust(width)}  {v:>8}" for k, v in counts.items()]
+
+
+def render_summary(summary: dict[str, Any], out: Path) -> str:
+    lines = [f"ingestguard {summary['tool_version']}: scanned into {out}"]
+    lines += _table("objects", summary["objects"])
+    lines += _table("units (files and records)", summary["units"])
+    lines += _table("labels (objects)", summary["labels"]["objects"])
+    lines += _table("labels (units)", summary["labels"]["units"])
+    top = dict(list(summary["entities"].items())[:15])
+    lines += _table("entity types (findings)", top)
+    mb = summary["bytes"]["listed"] / 1e6
+    lines.append(f"{mb:.1f} MB in {summary['seconds']:.1f} s ({mb / max(summary['seconds'], 1e-9):.2f} MB/s)")
+    return "\n".join(lines)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ingestguard")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+def main(verbose: int) -> None:
+    """Govern what AI systems may read: scan, classify and label documents before ingest."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+@main.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output directory.")
+@click.option("--config", "config_dir", type=click.Path(file_okay=False, path_type=Path), help="Directory with scan.yaml / classifiers.yaml / labels.yaml overriding the shipped defaults.")
+@click.option("--workers", type=click.IntRange(min=0), help="Worker processes (0 = one per core).")
+@click.option("--engine", type=click.Choice(["local", "serial"]), help="Where classification runs.")
+@click.option("--include", multiple=True, help="Only objects matching this glob (repeatable).")
+@click.option("--exclude", multiple=True, help="Leave out objects matching this glob (repeatable).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary table.")
+def scan(
+    sources: tuple[str, ...],
+    out_dir: Path,
+    config_dir: Path | None,
+    workers: int | None,
+    engine: str | None,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    quiet: bool,
+) -> None:
+    """Scan SOURCES (paths, file:// or other fsspec URLs) and write Parquet results to --out."""
+    try:
+        settings = load_settings(config_dir)
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    if include or exclude:
+        scan_settings = settings.scan.model_copy(
+            update={"include": list(include) or settings.scan.include, "exclude": [*settings.scan.exclude, *exclude]}
+        )
+        settings = type(settings)(scan_settings, settings.classifiers, settings.labels, settings.sources)
+    bar = _Bar(quiet)
+    try:
+        summary = run_scan(list(sources), out_dir, settings=settings, engine=engine, workers=workers, progress=bar)
+    except KeyboardInterrupt:
+        bar.close()
+        click.echo("interrupted: no results written", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except IngestguardError as exc:
+        bar.close()
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    bar.close()
+    if not quiet:
+        click.echo(render_summary(summary, out_dir))
+    failed = summary["objects"].get("failed", 0) + summary["units"].get("failed", 0)
+    sys.exit(EXIT_FAILED_OBJECTS if failed else EXIT_OK)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""One typed, validated configuration, loaded from ``configs/*.yaml``.
+
+``--config DIR`` points at a directory holding any of ``scan.yaml``,
+``classifiers.yaml`` and ``labels.yaml``; a file it lacks comes from the
+shipped defaults. A bad value fails at load time with the file, the key and
+what was expected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from classifiers.settings import ClassifierSettings
+from labels.rules import LabelPolicy
+from scanner.errors import ConfigError
+
+
+class Limits(BaseModel):
+    """Resource limits per object; hitting one marks the object or unit with the limit's name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_document_bytes: int = Field(default=256 << 20, ge=1)
+    max_object_bytes: int | None = Field(default=None, ge=1)
+    max_decompressed_bytes: int = Field(default=16 << 30, ge=1)
+    max_compression_ratio: float = Field(default=200, ge=1)
+    max_record_bytes: int = Field(default=16 << 20, ge=1)
+    max_records: int | None = Field(default=None, ge=1)
+    max_pdf_pages: int = Field(default=5000, ge=1)
+    max_unit_chars: int = Field(default=50_000_000, ge=1000)
+    object_timeout_seconds: float = Field(default=900, gt=0)
+
+
+class ScanSettings(BaseModel):
+    """Everything in ``configs/scan.yaml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    engine: Literal["local", "serial"] = "local"
+    workers: int = Field(default=0, ge=0)
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    fingerprint_key_file: Path = Path("~/.config/ingestguard/fingerprint.key")
+    limits: Limits = Limits()
+
+
+M = TypeVar("M", bound=BaseModel)
+
+FILES = {"scan": "scan.yaml", "classifiers": "classifiers.yaml", "labels": "labels.yaml"}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The whole configuration of a scan, and where each part came from."""
+
+    scan: ScanSettings
+    classifiers: ClassifierSettings
+    labels: LabelPolicy
+    sources: dict[str, str]
+
+
+def _read_yaml(name: str, config_dir: Path | None) -> tuple[Any, str]:
+    if config_dir is not None:
+        candidate = config_dir / name
+        if candidate.exists():
+            try:
+                return yaml.safe_load(candidate.read_text(encoding="utf-8")) or {}, str(candidate)
+            except yaml.YAMLError as exc:
+                raise ConfigError(f"{candidate}: not valid YAML: {exc}") from exc
+    shipped = resources.files("configs").joinpath(name)
+    return yaml.safe_load(shipped.read_text(encoding="utf-8")) or {}, f"<shipped>/configs/{name}"
+
+
+def _validate(model: type[M], data: Any, source: str) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "<top>"
+            problems.append(f"{source}: {where}: {err['msg']}")
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems)) from None
+
+
+def load_settings(config_dir: str | Path | None = None) -> Settings:
+    """Load and validate the configuration from ``config_dir`` over the shipped defaults."""
+    directory = Path(config_dir).expanduser() if config_dir is not None else None
+    if directory is not None and not directory.is_dir():
+        raise ConfigError(f"{directory}: configuration directory not found")
+    parts: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for key, name in FILES.items():
+        parts[key], sources[key] = _read_yaml(name, directory)
+    return Settings(
+        scan=_validate(ScanSettings, parts["scan"], sources["scan"]),
+        classifiers=_validate(ClassifierSettings, parts["classifiers"], sources["classifiers"]),
+        labels=_validate(LabelPolicy, parts["labels"], sources["labels"]),
+        sources=sources,
+    )

@@ -1,0 +1,198 @@
+"""The extractor protocol and what every extractor shares: limits, decoding, spooling.
+
+An extractor turns one object's (already decompressed) byte stream into
+:class:`~scanner.units.Unit` items, or :class:`~scanner.units.UnitProblem`
+items for the records it could not read. Raising :class:`SkipObject` or an
+:class:`~scanner.errors.ExtractionError` ends the object with a reason.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import io
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, BinaryIO, ClassVar, Protocol
+
+from charset_normalizer import from_bytes
+
+from scanner.config import Limits
+from scanner.errors import ExtractionError, LimitExceededError
+from scanner.units import Unit, UnitProblem
+
+
+class SkipObject(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """The object is deliberately not scanned (binary, empty, unsupported); carries the reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractContext:
+    """What an extractor knows about the object it reads."""
+
+    uri: str
+    format: str
+    limits: Limits
+
+
+class Extractor(Protocol):
+    """Turns a byte stream of one format into units."""
+
+    format: ClassVar[str]
+    extensions: ClassVar[tuple[str, ...]]
+
+    def extract(self, stream: BinaryIO, ctx: ExtractContext) -> Iterator[Unit | UnitProblem]: ...
+
+
+class CountingReader(io.RawIOBase):
+    """A read-only raw stream that hashes and counts what passes, and enforces a byte limit."""
+
+    def __init__(self, raw: IO[bytes], *, limit: int | None, limit_name: str) -> None:
+        super().__init__()
+        self._raw = raw
+        self._limit = limit
+        self._limit_name = limit_name
+        self._hash = hashlib.sha256()
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self._raw.read(len(buf))
+        n = len(data)
+        self.count += n
+        if self._limit is not None and self.count > self._limit:
+            raise LimitExceededError(self._limit_name, f"more than {self._limit} bytes")
+        self._hash.update(data)
+        buf[:n] = data
+        return n
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+    def drain(self, chunk: int = 1 << 20) -> None:
+        """Read to the end so the hash covers the whole object (even after a wrapper closed us).
+
+        Closing this reader leaves the underlying stream open: its owner closes it.
+        """
+        while True:
+            data = self._raw.read(chunk)
+            if not data:
+                return
+            self.count += len(data)
+            if self._limit is not None and self.count > self._limit:
+                raise LimitExceededError(self._limit_name, f"more than {self._limit} bytes")
+            self._hash.update(data)
+
+
+def read_all(stream: IO[bytes], *, limit: int, limit_name: str) -> bytes:
+    """Read a whole (small) document, refusing more than ``limit`` bytes."""
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise LimitExceededError(limit_name, f"document larger than {limit} bytes")
+    return data
+
+
+def spool(stream: IO[bytes], *, limit: int, limit_name: str) -> IO[bytes]:
+    """A seekable copy of ``stream`` (memory, then disk past 16 MiB) for parsers that seek."""
+    if getattr(stream, "seekable", lambda: False)():
+        return stream
+    out = tempfile.SpooledTemporaryFile(max_size=16 << 20)  # noqa: SIM115 - returned to the caller
+    copied = 0
+    while True:
+        chunk = stream.read(1 << 20)
+        if not chunk:
+            break
+        copied += len(chunk)
+        if copied > limit:
+            out.close()
+            raise LimitExceededError(limit_name, f"document larger than {limit} bytes")
+        out.write(chunk)
+    out.seek(0)
+    return out
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def looks_binary(sample: bytes) -> bool:
+    """NUL bytes outside a UTF-16/32 text, or mostly control bytes, mean binary."""
+    if not sample:
+        return False
+    if any(sample.startswith(bom) for bom, _ in _BOMS):
+        return False
+    if b"\x00" in sample:
+        # UTF-16 without a BOM has NULs in every other byte of ASCII text.
+        even, odd = sample[0::2], sample[1::2]
+        if even.count(0) > 0.4 * len(even) or odd.count(0) > 0.4 * len(odd):
+            return False
+        return True
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13, 27))
+    return controls > 0.1 * len(sample)
+
+
+def detect_encoding(sample: bytes, *, complete: bool) -> str:
+    """The text encoding of ``sample``: a BOM, else strict UTF-8, else charset-normalizer's best guess.
+
+    ``complete`` says ``sample`` is the whole text (a truncated sample may end
+    inside a UTF-8 sequence). Raises :class:`SkipObject` for binary content and
+    :class:`ExtractionError` when no encoding fits with confidence.
+    """
+    for bom, name in _BOMS:
+        if sample.startswith(bom):
+            return name
+    if looks_binary(sample):
+        raise SkipObject("binary content, not text")
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if not complete and exc.start >= len(sample) - 3:
+            return "utf-8"
+    best = from_bytes(sample).best()
+    if best is None or best.chaos > 0.3:
+        raise ExtractionError("undecodable text: not UTF-8 and no other encoding fits")
+    return best.encoding
+
+
+def decode_document(data: bytes) -> str:
+    """Decode a whole small document with a detected encoding."""
+    encoding = detect_encoding(data, complete=True)
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise ExtractionError(f"undecodable text at byte {exc.start} as {encoding}") from exc
+
+
+def iter_text_chunks(stream: IO[bytes], *, chunk_bytes: int = 1 << 20) -> Iterator[str]:
+    """Decode a large byte stream incrementally; the encoding is detected on the first chunk."""
+    first = stream.read(chunk_bytes)
+    encoding = detect_encoding(first, complete=len(first) < chunk_bytes)
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    offset = 0
+    data = first
+    while data:
+        try:
+            text = decoder.decode(data)
+        except UnicodeDecodeError as exc:
+            raise ExtractionError(f"undecodable text at byte {offset + exc.start} as {encoding}") from exc
+        offset += len(data)
+        if text:
+            yield text
+        data = stream.read(chunk_bytes)
+    tail = decoder.decode(b"", final=True)
+    if tail:
+        yield tail
+
+
+def copy_stream(src: IO[bytes], dst: IO[bytes]) -> None:
+    shutil.copyfileobj(src, dst, 1 << 20)

@@ -1,0 +1,76 @@
+"""E-mail (.eml): headers and body as one unit; each text attachment as a member unit."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from collections.abc import Iterator
+from email.message import EmailMessage
+from typing import BinaryIO, ClassVar, cast
+
+from scanner.errors import ExtractionError
+from scanner.extractors.base import ExtractContext, SkipObject, decode_document, read_all
+from scanner.units import Unit, UnitProblem, join_fields, sha256_hex
+
+_HEADERS = ("from", "to", "cc", "bcc", "reply-to", "subject", "date")
+_TEXT_ATTACHMENT_TYPES = {"text/plain", "text/csv", "text/markdown", "text/html", "application/json"}
+
+
+def _html_to_text(html: str) -> str:
+    import lxml.html
+
+    return lxml.html.document_fromstring(html).text_content() if html.strip() else ""
+
+
+class EmlExtractor:
+    format: ClassVar[str] = "eml"
+    extensions: ClassVar[tuple[str, ...]] = (".eml",)
+
+    def extract(self, stream: BinaryIO, ctx: ExtractContext) -> Iterator[Unit | UnitProblem]:
+        raw = read_all(stream, limit=ctx.limits.max_document_bytes, limit_name="max_document_bytes")
+        if not raw.strip():
+            raise SkipObject("empty file")
+        msg = cast(EmailMessage, email.message_from_bytes(raw, policy=email.policy.default))
+        if not any(msg.get(h) for h in ("from", "to", "subject", "date", "message-id")):
+            raise ExtractionError("not an e-mail message (no From/To/Subject/Date/Message-ID header)")
+        fields: list[tuple[str, str]] = []
+        for header in _HEADERS:
+            value = msg.get(header)
+            if value:
+                fields.append((header, str(value)))
+        body = msg.get_body(preferencelist=("plain", "html"))
+        if body is not None:
+            content = self._part_text(body)
+            if content:
+                fields.append(("body", content))
+        text, spans = join_fields(fields)
+        yield Unit(ctx.uri, self.format, text, sha256_hex(raw), len(raw), fields=spans)
+        for i, part in enumerate(msg.iter_attachments()):
+            part = cast(EmailMessage, part)
+            name = part.get_filename() or f"attachment-{i}"
+            member = f"attachment:{name}"
+            ctype = part.get_content_type()
+            if ctype not in _TEXT_ATTACHMENT_TYPES:
+                yield UnitProblem(ctx.uri, self.format, "skipped", f"attachment type {ctype} not extracted", member=member)
+                continue
+            payload = part.get_payload(decode=True)
+            data = payload if isinstance(payload, bytes) else b""
+            try:
+                content = decode_document(data) if data else ""
+                if ctype == "text/html":
+                    content = _html_to_text(content)
+            except (ExtractionError, SkipObject) as exc:
+                yield UnitProblem(ctx.uri, self.format, "failed", f"attachment: {exc}", member=member, size_bytes=len(data))
+                continue
+            yield Unit(ctx.uri, ctype.split("/")[-1], content, sha256_hex(data), len(data), member=member)
+
+    @staticmethod
+    def _part_text(part: EmailMessage) -> str:
+        try:
+            content = part.get_content()
+        except (LookupError, ValueError):  # unknown charset, bad transfer encoding
+            payload = part.get_payload(decode=True)
+            content = decode_document(payload) if isinstance(payload, bytes) and payload else ""
+        if not isinstance(content, str):
+            return ""
+        return _html_to_text(content) if part.get_content_type() == "text/html" else content

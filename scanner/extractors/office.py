@@ -1,0 +1,95 @@
+"""PDF (pypdf) and DOCX (python-docx): parsed whole from a seekable copy, bounded in size."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterator
+from typing import BinaryIO, ClassVar
+
+from scanner.errors import ExtractionError, LimitExceededError
+from scanner.extractors.base import CountingReader, ExtractContext, SkipObject, spool
+from scanner.units import Unit, UnitProblem
+
+
+def _seekable_copy(stream: BinaryIO, ctx: ExtractContext) -> tuple[BinaryIO, str, int]:
+    """Spool the object (hashing it) so parsers can seek; returns (file, sha256, size)."""
+    counted = CountingReader(stream, limit=ctx.limits.max_document_bytes, limit_name="max_document_bytes")
+    copy = spool(counted, limit=ctx.limits.max_document_bytes, limit_name="max_document_bytes")  # type: ignore[arg-type]
+    if counted.count == 0:
+        raise SkipObject("empty file")
+    return copy, counted.hexdigest(), counted.count  # type: ignore[return-value]
+
+
+class PdfExtractor:
+    format: ClassVar[str] = "pdf"
+    extensions: ClassVar[tuple[str, ...]] = (".pdf",)
+
+    def extract(self, stream: BinaryIO, ctx: ExtractContext) -> Iterator[Unit | UnitProblem]:
+        import logging
+
+        from pypdf import PdfReader
+        from pypdf.errors import FileNotDecryptedError, PdfReadError
+
+        logging.getLogger("pypdf").setLevel(logging.ERROR)
+        copy, digest, size = _seekable_copy(stream, ctx)
+        with copy:
+            if copy.read(5) != b"%PDF-":
+                raise ExtractionError("not a PDF (no %PDF- header)")
+            copy.seek(0)
+            try:
+                reader = PdfReader(copy, strict=False)
+                if reader.is_encrypted:
+                    try:
+                        reader.decrypt("")  # readable with an empty user password?
+                        _ = reader.pages[0] if len(reader.pages) else None
+                    except (FileNotDecryptedError, NotImplementedError, PdfReadError) as exc:
+                        raise ExtractionError("encrypted PDF: cannot be read without its password") from exc
+                pages = reader.pages
+                count = len(pages)
+                partial = None
+                if count > ctx.limits.max_pdf_pages:
+                    partial = f"limit max_pdf_pages: read {ctx.limits.max_pdf_pages} of {count} pages"
+                    count = ctx.limits.max_pdf_pages
+                texts: list[str] = []
+                chars = 0
+                for i in range(count):
+                    page_text = pages[i].extract_text() or ""
+                    chars += len(page_text)
+                    if chars > ctx.limits.max_unit_chars:
+                        raise LimitExceededError("max_unit_chars", f"PDF text longer than {ctx.limits.max_unit_chars} characters")
+                    texts.append(page_text)
+            except ExtractionError:
+                raise
+            except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
+                raise ExtractionError(f"corrupt PDF: {type(exc).__name__}") from exc
+        yield Unit(ctx.uri, self.format, "\n\f\n".join(texts), digest, size, partial=partial)
+
+
+class DocxExtractor:
+    format: ClassVar[str] = "docx"
+    extensions: ClassVar[tuple[str, ...]] = (".docx", ".docm")
+
+    def extract(self, stream: BinaryIO, ctx: ExtractContext) -> Iterator[Unit | UnitProblem]:
+        import docx
+        from docx.opc.exceptions import PackageNotFoundError
+
+        copy, digest, size = _seekable_copy(stream, ctx)
+        with copy:
+            if not zipfile.is_zipfile(copy):
+                raise ExtractionError("not a DOCX (not a zip container)")
+            copy.seek(0)
+            try:
+                document = docx.Document(copy)
+            except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+                raise ExtractionError(f"corrupt DOCX: {type(exc).__name__}") from exc
+            parts: list[str] = []
+            for section in document.sections:
+                for hf in (section.header, section.first_page_header, section.footer):
+                    if hf is not None and not hf.is_linked_to_previous:
+                        parts.extend(p.text for p in hf.paragraphs if p.text)
+            parts.extend(p.text for p in document.paragraphs)
+            for table in document.tables:
+                for row in table.rows:
+                    cells = [cell.text for cell in row.cells]
+                    parts.append("\t".join(dict.fromkeys(cells)))
+        yield Unit(ctx.uri, self.format, "\n".join(parts), digest, size)

@@ -1,0 +1,311 @@
+"""The work of one scan task, shared by every engine: read, extract, classify, label, make rows.
+
+:class:`Worker` is built once per worker process (models load in
+:meth:`Worker.setup`); :meth:`Worker.run` turns one :class:`ScanTask` into a
+stream of :class:`TaskOutput` chunks, the last one carrying the object's row.
+Every path ends in rows: an object is ``scanned``, ``skipped`` or ``failed``,
+and so is every unit inside it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from classifiers.base import Finding
+from classifiers.fingerprint import Fingerprinter
+from classifiers.markings import MarkingsClassifier
+from classifiers.pii import PiiClassifier
+from classifiers.runner import ClassifierSet
+from connectors import ConnectorRegistry, SourceObject
+from labels import Label, Labeler
+from scanner.config import Settings
+from scanner.errors import IngestguardError, describe_exception
+from scanner.extractors import ExtractContext, SkipObject, choose
+from scanner.extractors.base import CountingReader
+from scanner.extractors.compression import decompress
+from scanner.units import LazyText, Unit, UnitProblem
+
+log = logging.getLogger(__name__)
+
+Row = dict[str, Any]
+
+#: Rows per output chunk sent back from a worker.
+CHUNK_DOCUMENTS = 500
+CHUNK_FINDINGS = 5000
+HIDDEN_FIELD = "$hidden"
+
+
+@dataclass(frozen=True, slots=True)
+class ScanTask:
+    """One object to scan (later: a shard of one, for record files that span many workers)."""
+
+    task_id: int
+    obj: SourceObject
+
+
+@dataclass(slots=True)
+class TaskOutput:
+    """A chunk of rows from one task; ``object_row`` is set on the task's last chunk only."""
+
+    task_id: int
+    documents: list[Row] = field(default_factory=list)
+    findings: list[Row] = field(default_factory=list)
+    object_row: Row | None = None
+
+
+def build_classifiers(settings: Settings, key: bytes) -> ClassifierSet:
+    """The classifier set a profile asks for (not yet set up)."""
+    cs = settings.classifiers
+    members: list[Any] = []
+    if cs.pii.enabled:
+        members.append(PiiClassifier(cs.pii))
+    if cs.secrets.enabled:
+        from classifiers.secrets import SecretsClassifier
+
+        members.append(SecretsClassifier(enabled_types=cs.secrets.entities))
+    if cs.markings.enabled:
+        members.append(MarkingsClassifier(cs.markings))
+    return ClassifierSet(
+        members,
+        fingerprint=Fingerprinter(key),
+        min_score=cs.min_score,
+        window_chars=cs.window.chars,
+        window_overlap=cs.window.overlap,
+    )
+
+
+def _context_words(unit: Unit) -> list[str]:
+    words: list[str] = []
+    for span in unit.fields:
+        name = span.name.split(".")[-1].split("[")[0]
+        words.extend(w for w in name.replace("_", " ").replace("-", " ").lower().split() if w)
+    return list(dict.fromkeys(words))
+
+
+def document_row(
+    unit: Unit | UnitProblem,
+    obj: SourceObject,
+    *,
+    status: str,
+    reason: str | None,
+    label: Label | None = None,
+    rule: str | None = None,
+    counts: Counter[str] | None = None,
+    sha256: str | None = None,
+    size: int | None = None,
+    partial: bool = False,
+) -> Row:
+    return {
+        "uri": unit.uri,
+        "record": unit.record,
+        "member": unit.member,
+        "content_sha256": sha256 if sha256 is not None else unit.content_sha256,
+        "size_bytes": size if size is not None else unit.size_bytes,
+        "format": unit.format,
+        "label": label.name if label else None,
+        "label_id": label.guid if label else None,
+        "label_rule": rule,
+        "entity_counts": dict(counts or {}),
+        "risks": [],
+        "status": status,
+        "reason": reason,
+        "partial": partial,
+        "version": obj.version,
+    }
+
+
+def finding_row(unit: Unit, f: Finding) -> Row:
+    return {
+        "uri": unit.uri,
+        "record": unit.record,
+        "member": unit.member,
+        "field": f.field,
+        "entity_type": f.entity_type,
+        "start": f.start,
+        "end": f.end,
+        "score": f.score,
+        "confidence": f.confidence.value,
+        "classifier": f.classifier,
+        "detector": f.detector,
+        "fingerprint": f.fingerprint,
+        "masked": f.masked,
+    }
+
+
+class _ObjectTally:
+    """Rolls a task's units up into the object's row."""
+
+    def __init__(self) -> None:
+        self.units = Counter[str]()
+        self.entities = Counter[str]()
+        self.top: Label | None = None
+        self.partial: list[str] = []
+
+    def add(self, status: str, label: Label | None, counts: Counter[str] | None, partial: str | None) -> None:
+        self.units[status] += 1
+        if counts:
+            self.entities.update(counts)
+        if label is not None and (self.top is None or label.priority > self.top.priority):
+            self.top = label
+        if partial:
+            self.partial.append(partial)
+
+
+class Worker:
+    """Everything one worker needs, built once; :meth:`run` is called per task."""
+
+    def __init__(self, settings: Settings, key: bytes) -> None:
+        self.settings = settings
+        self.connectors = ConnectorRegistry()
+        self.classifiers = build_classifiers(settings, key)
+        self.labeler = Labeler(settings.labels)
+
+    def setup(self) -> None:
+        self.classifiers.setup()
+
+    # -- one task ---------------------------------------------------------------------------
+
+    def run(self, task: ScanTask) -> Iterator[TaskOutput]:
+        obj = task.obj
+        out = TaskOutput(task.task_id)
+        tally = _ObjectTally()
+        choice = choose(obj.name)
+        status, reason, object_sha = "scanned", None, None
+        if choice.extractor is None:
+            status, reason = "skipped", f"unsupported format '{choice.label}'"
+            out.documents.append(self._object_problem(obj, choice.label, status, reason))
+        else:
+            try:
+                object_sha = yield from self._extract_and_classify(obj, choice.extractor(), choice, out, tally)
+            except SkipObject as exc:
+                status, reason = self._end_early(obj, choice.label, "skipped", str(exc), out, tally)
+            except Exception as exc:  # noqa: BLE001 - any failure on one object becomes its row
+                if not isinstance(exc, IngestguardError):
+                    log.debug("unexpected error on %s", obj.uri, exc_info=True)
+                status, reason = self._end_early(obj, choice.label, "failed", describe_exception(exc), out, tally)
+        if status == "scanned" and tally.units["scanned"] == 0 and tally.units["failed"]:
+            status, reason = "failed", "no unit could be read"
+        elif status == "scanned":
+            reason = self._object_reason(tally)
+        out.object_row = {
+            "uri": obj.uri,
+            "version": obj.version,
+            "last_modified": obj.last_modified,
+            "size_bytes": obj.size,
+            "format": choice.label,
+            "content_sha256": object_sha,
+            "status": status,
+            "reason": reason,
+            "partial": status == "scanned" and (bool(tally.partial) or tally.units["failed"] > 0),
+            "units_scanned": tally.units["scanned"],
+            "units_skipped": tally.units["skipped"],
+            "units_failed": tally.units["failed"],
+            "label": tally.top.name if tally.top and status == "scanned" else None,
+            "label_id": tally.top.guid if tally.top and status == "scanned" else None,
+            "entity_counts": dict(tally.entities),
+            "metadata": dict(obj.metadata),
+            "tags": dict(obj.tags),
+        }
+        yield out
+
+    def _end_early(
+        self, obj: SourceObject, fmt: str, status: str, reason: str, out: TaskOutput, tally: _ObjectTally
+    ) -> tuple[str, str]:
+        """An object stopped by an error or a skip: before any unit, the object's row says so;
+        after some units, a row marks where reading stopped and the object stays scanned but partial."""
+        if sum(tally.units.values()) == 0:
+            out.documents.append(self._object_problem(obj, fmt, status, reason))
+            return status, reason
+        stopped = UnitProblem(obj.uri, fmt, "failed", f"reading stopped: {reason}")
+        out.documents.append(document_row(stopped, obj, status="failed", reason=stopped.reason, partial=True))
+        tally.add("failed", None, None, stopped.reason)
+        return "scanned", f"partial: reading stopped after {sum(tally.units.values()) - 1} units: {reason}"
+
+    @staticmethod
+    def _object_reason(tally: _ObjectTally) -> str | None:
+        notes = []
+        if tally.units["failed"]:
+            notes.append(f"{tally.units['failed']} units failed")
+        if tally.units["skipped"]:
+            notes.append(f"{tally.units['skipped']} units skipped")
+        notes.extend(dict.fromkeys(tally.partial))
+        return "; ".join(notes) or None
+
+    @staticmethod
+    def _object_problem(obj: SourceObject, fmt: str, status: str, reason: str) -> Row:
+        problem = UnitProblem(obj.uri, fmt, status, reason, size_bytes=obj.size or 0)
+        return document_row(problem, obj, status=status, reason=reason)
+
+    def _extract_and_classify(
+        self, obj: SourceObject, extractor: Any, choice: Any, out: TaskOutput, tally: _ObjectTally
+    ) -> Iterator[TaskOutput]:
+        limits = self.settings.scan.limits
+        raw = self.connectors.for_uri(obj.uri).open(obj)
+        counted = CountingReader(raw, limit=limits.max_object_bytes, limit_name="max_object_bytes")
+        try:
+            stream: Any = counted
+            if choice.compression is not None:
+                stream = decompress(choice.compression, counted, limits)  # type: ignore[arg-type]
+            elif not hasattr(stream, "peek"):
+                import io
+
+                stream = io.BufferedReader(counted, buffer_size=1 << 20)  # type: ignore[arg-type]
+            ctx = ExtractContext(uri=obj.uri, format=choice.label, limits=limits)
+            for item in extractor.extract(stream, ctx):
+                if isinstance(item, UnitProblem):
+                    out.documents.append(document_row(item, obj, status=item.status, reason=item.reason))
+                    tally.add(item.status, None, None, None)
+                else:
+                    self._classify_unit(item, obj, out, tally)
+                if len(out.documents) >= CHUNK_DOCUMENTS or len(out.findings) >= CHUNK_FINDINGS:
+                    yield TaskOutput(out.task_id, out.documents, out.findings)
+                    out.documents, out.findings = [], []
+            counted.drain()
+            return counted.hexdigest()
+        finally:
+            raw.close()
+
+    def _classify_unit(self, unit: Unit, obj: SourceObject, out: TaskOutput, tally: _ObjectTally) -> None:
+        context = _context_words(unit)
+        findings: list[Finding] = []
+        try:
+            chunks = unit.text.chunks() if isinstance(unit.text, LazyText) else [unit.text]
+            for det, classifier, value in self.classifiers.detect(chunks, context=context):
+                span = unit.field_at(det.start) if unit.fields else None
+                base = span.start if span else 0
+                if span is not None and det.end > span.end:
+                    det = type(det)(det.entity_type, det.start, span.end, det.score, det.detector)
+                    value = value[: span.end - det.start]
+                findings.append(self.classifiers.finding(det, classifier, value, field=span.name if span else None, base=base))
+            if unit.hidden_text:
+                for det, classifier, value in self.classifiers.detect([unit.hidden_text], context=context):
+                    findings.append(self.classifiers.finding(det, classifier, value, field=HIDDEN_FIELD, base=0))
+        except Exception as exc:  # noqa: BLE001 - a unit that cannot be classified is failed, not dropped
+            out.documents.append(document_row(unit, obj, status="failed", reason=describe_exception(exc), partial=True))
+            tally.add("failed", None, None, None)
+            return
+        sha, size, partial = unit.content_sha256, unit.size_bytes, unit.partial
+        if isinstance(unit.text, LazyText):
+            sha, size, partial = unit.text.sha256, unit.text.size_bytes, unit.text.partial
+        decision = self.labeler.decide(findings)
+        counts = Counter(f.entity_type for f in findings)
+        out.documents.append(
+            document_row(
+                unit,
+                obj,
+                status="scanned",
+                reason=partial,
+                label=decision.label,
+                rule=decision.rule,
+                counts=counts,
+                sha256=sha,
+                size=size,
+                partial=partial is not None,
+            )
+        )
+        out.findings.extend(finding_row(unit, f) for f in findings)
+        tally.add("scanned", decision.label, counts, partial)

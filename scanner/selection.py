@@ -1,0 +1,42 @@
+"""Include/exclude globs, matched against an object's path relative to its source root.
+
+A pattern without a slash matches the file name at any depth (``*.jsonl``);
+a pattern with one matches the relative path, ``**`` spanning directories.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import unquote
+
+from wcmatch import glob as wglob
+
+_FLAGS = wglob.GLOBSTAR | wglob.DOTGLOB
+
+
+def relative_path(root: str, uri: str) -> str:
+    """``uri``'s path below ``root`` (the name alone when ``root`` is the object itself)."""
+    from connectors.local import path_from_uri
+
+    if "://" not in root or root.startswith("file://"):
+        base, target = path_from_uri(root), path_from_uri(uri)
+        try:
+            rel = target.relative_to(base).as_posix()
+        except ValueError:
+            rel = target.name
+        return rel if rel not in ("", ".") else target.name
+    prefix = root.rstrip("/") + "/"
+    rel = uri[len(prefix) :] if uri.startswith(prefix) else uri.rsplit("/", 1)[-1]
+    return unquote(rel)
+
+
+def _matches(rel: str, pattern: str) -> bool:
+    if "/" not in pattern:
+        return wglob.globmatch(rel.rsplit("/", 1)[-1], pattern, flags=_FLAGS)
+    return wglob.globmatch(rel, pattern, flags=_FLAGS)
+
+
+def selected(rel: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
+    if include and not any(_matches(rel, p) for p in include):
+        return False
+    return not any(_matches(rel, p) for p in exclude)

@@ -1,0 +1,169 @@
+"""Outputs of a scan: Parquet tables and a JSON summary, written atomically.
+
+Rows stream into ``.<name>.partial`` files; only when the scan finishes are
+they fsynced and renamed into place, and ``summary.json`` is written last. A
+crashed scan therefore never leaves a half-written file under a final name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+SCHEMA_VERSION = "1"
+
+_COUNTS = pa.map_(pa.string(), pa.int64())
+
+DOCUMENTS = pa.schema(
+    [
+        pa.field("uri", pa.string(), nullable=False),
+        pa.field("record", pa.int64()),
+        pa.field("member", pa.string()),
+        pa.field("content_sha256", pa.string()),
+        pa.field("size_bytes", pa.int64()),
+        pa.field("format", pa.string()),
+        pa.field("label", pa.string()),
+        pa.field("label_id", pa.string()),
+        pa.field("label_rule", pa.string()),
+        pa.field("entity_counts", _COUNTS),
+        pa.field("risks", pa.list_(pa.string())),
+        pa.field("status", pa.string(), nullable=False),
+        pa.field("reason", pa.string()),
+        pa.field("partial", pa.bool_()),
+        pa.field("version", pa.string()),
+    ]
+)
+
+FINDINGS = pa.schema(
+    [
+        pa.field("uri", pa.string(), nullable=False),
+        pa.field("record", pa.int64()),
+        pa.field("member", pa.string()),
+        pa.field("field", pa.string()),
+        pa.field("entity_type", pa.string(), nullable=False),
+        pa.field("start", pa.int64(), nullable=False),
+        pa.field("end", pa.int64(), nullable=False),
+        pa.field("score", pa.float64()),
+        pa.field("confidence", pa.string()),
+        pa.field("classifier", pa.string()),
+        pa.field("detector", pa.string()),
+        pa.field("fingerprint", pa.string()),
+        pa.field("masked", pa.string()),
+    ]
+)
+
+OBJECTS = pa.schema(
+    [
+        pa.field("uri", pa.string(), nullable=False),
+        pa.field("version", pa.string()),
+        pa.field("last_modified", pa.string()),
+        pa.field("size_bytes", pa.int64()),
+        pa.field("format", pa.string()),
+        pa.field("content_sha256", pa.string()),
+        pa.field("status", pa.string(), nullable=False),
+        pa.field("reason", pa.string()),
+        pa.field("partial", pa.bool_()),
+        pa.field("units_scanned", pa.int64()),
+        pa.field("units_skipped", pa.int64()),
+        pa.field("units_failed", pa.int64()),
+        pa.field("label", pa.string()),
+        pa.field("label_id", pa.string()),
+        pa.field("entity_counts", _COUNTS),
+        pa.field("metadata", pa.map_(pa.string(), pa.string())),
+        pa.field("tags", pa.map_(pa.string(), pa.string())),
+    ]
+)
+
+TABLES: Mapping[str, pa.Schema] = {"documents": DOCUMENTS, "findings": FINDINGS, "objects": OBJECTS}
+
+
+def _with_metadata(schema: pa.Schema, tool_version: str) -> pa.Schema:
+    return schema.with_metadata({"ingestguard.schema_version": SCHEMA_VERSION, "ingestguard.version": tool_version})
+
+
+class _TableWriter:
+    def __init__(self, final: Path, schema: pa.Schema, batch_rows: int) -> None:
+        self.final = final
+        self.partial = final.with_name(f".{final.name}.partial")
+        self.schema = schema
+        self.rows: list[dict[str, Any]] = []
+        self.batch_rows = batch_rows
+        self.count = 0
+        self.writer = pq.ParquetWriter(self.partial, schema, compression="zstd")
+
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        self.rows.extend(rows)
+        if len(self.rows) >= self.batch_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.rows:
+            self.writer.write_table(pa.Table.from_pylist(self.rows, schema=self.schema))
+            self.count += len(self.rows)
+            self.rows = []
+
+    def commit(self) -> None:
+        self.flush()
+        self.writer.close()
+        _fsync(self.partial)
+        os.replace(self.partial, self.final)
+
+    def abort(self) -> None:
+        try:
+            self.writer.close()
+        finally:
+            self.partial.unlink(missing_ok=True)
+
+
+class ParquetSink:
+    """Writes ``documents``, ``findings`` and ``objects`` tables and ``summary.json`` into ``out_dir``."""
+
+    def __init__(self, out_dir: Path, *, tool_version: str, batch_rows: int = 10_000) -> None:
+        self.out_dir = out_dir
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self._tables = {
+            name: _TableWriter(out_dir / f"{name}.parquet", _with_metadata(schema, tool_version), batch_rows)
+            for name, schema in TABLES.items()
+        }
+
+    def add(self, table: str, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self._tables[table].add(rows)
+
+    def commit(self, summary: Mapping[str, Any]) -> None:
+        for writer in self._tables.values():
+            writer.commit()
+        write_json_atomic(self.out_dir / "summary.json", summary)
+        _fsync_dir(self.out_dir)
+
+    def abort(self) -> None:
+        for writer in self._tables.values():
+            writer.abort()
+
+
+def write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.partial")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    _fsync(tmp)
+    os.replace(tmp, path)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        _fsync(path)
+    except OSError:  # not every filesystem lets a directory be fsynced
+        pass

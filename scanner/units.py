@@ -1,0 +1,156 @@
+"""The unit of classification: the text of a file, a record, or an archive member."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpan:
+    """Where one field's value sits in a record unit's joined text."""
+
+    name: str
+    start: int
+    end: int
+
+
+class LazyText:
+    """Text too large to hold at once, produced as chunks while it is read.
+
+    ``sha256`` and ``size_bytes`` describe the raw bytes and are known only
+    once the chunks have been consumed; ``partial`` is set if reading stopped
+    early (a limit, an undecodable tail).
+    """
+
+    __slots__ = ("_factory", "_used", "partial", "sha256", "size_bytes")
+
+    def __init__(self, factory: Callable[[LazyText], Iterator[str]]) -> None:
+        self._factory = factory
+        self._used = False
+        self.sha256: str | None = None
+        self.size_bytes = 0
+        self.partial: str | None = None
+
+    def chunks(self) -> Iterator[str]:
+        if self._used:
+            raise RuntimeError("LazyText can be read once")
+        self._used = True
+        return self._factory(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """Text to classify and where it came from.
+
+    ``record`` is the 0-based record index in a JSONL/CSV/Parquet file (None for
+    whole-file units); ``member`` is a path inside a container (an e-mail
+    attachment, an archive member). For record units ``fields`` says which part
+    of ``text`` each field's value occupies, so findings are reported as
+    offsets into that field's value.
+    """
+
+    uri: str
+    format: str
+    text: str | LazyText
+    content_sha256: str | None
+    size_bytes: int
+    record: int | None = None
+    member: str | None = None
+    fields: tuple[FieldSpan, ...] = ()
+    partial: str | None = None
+    hidden_text: str = ""
+
+    def field_at(self, offset: int) -> FieldSpan | None:
+        """The field whose value contains ``offset`` (None for whole-file text)."""
+        lo, hi = 0, len(self.fields) - 1
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            span = self.fields[mid]
+            if offset < span.start:
+                hi = mid - 1
+            elif offset >= span.end:
+                lo = mid + 1
+            else:
+                return span
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class UnitProblem:
+    """A unit (or whole object) that could not be classified: skipped or failed, with why."""
+
+    uri: str
+    format: str
+    status: str  # "skipped" | "failed"
+    reason: str
+    record: int | None = None
+    member: str | None = None
+    size_bytes: int = 0
+    content_sha256: str | None = None
+
+
+#: Separator between field values in a record unit's text; a blank line keeps
+#: NER and patterns from joining the end of one field to the next.
+FIELD_SEPARATOR = "\n\n"
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def canonical_record_bytes(record: Any) -> bytes:
+    """The bytes a record's ``content_sha256`` is computed over (canonical JSON)."""
+    return json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+
+
+def flatten_record(record: Any, prefix: str = "", *, max_depth: int = 64) -> Iterator[tuple[str, str]]:
+    """Yield ``(field_path, text)`` for every scalar leaf of a JSON-like record.
+
+    Paths use dots for keys and ``[i]`` for list items (``user.emails[0]``).
+    Booleans and nulls carry no text and are left out; numbers are kept, since
+    card and phone numbers are often stored as numbers.
+    """
+    stack: list[tuple[str, Any, int]] = [(prefix, record, 0)]
+    out: list[tuple[str, str]] = []
+    while stack:
+        path, value, depth = stack.pop()
+        if isinstance(value, dict):
+            if depth >= max_depth:
+                out.append((path, "<nesting too deep>"))
+                continue
+            for key in reversed(list(value)):
+                stack.append((f"{path}.{key}" if path else str(key), value[key], depth + 1))
+        elif isinstance(value, list | tuple):
+            if depth >= max_depth:
+                continue
+            for i in reversed(range(len(value))):
+                stack.append((f"{path}[{i}]", value[i], depth + 1))
+        elif isinstance(value, str):
+            if value:
+                out.append((path, value))
+        elif isinstance(value, bool) or value is None:
+            continue
+        elif isinstance(value, bytes):
+            continue
+        else:
+            out.append((path, str(value)))
+    yield from out
+
+
+def join_fields(pairs: list[tuple[str, str]]) -> tuple[str, tuple[FieldSpan, ...]]:
+    """Join field values into one text with the span of each value."""
+    parts: list[str] = []
+    spans: list[FieldSpan] = []
+    pos = 0
+    for name, value in pairs:
+        if parts:
+            parts.append(FIELD_SEPARATOR)
+            pos += len(FIELD_SEPARATOR)
+        parts.append(value)
+        spans.append(FieldSpan(name, pos, pos + len(value)))
+        pos += len(value)
+    return "".join(parts), tuple(spans)
