@@ -38,7 +38,7 @@ from classifiers.base import Detection
 from scanner.errors import ConfigError
 
 #: A validator sees the whole match and the spec's base score; it returns the score to report, or None to reject.
-Validator = Callable[["re.Match[str]", float], "float | None"]
+Validator = Callable[[re.Match[str], float], float | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,16 +66,13 @@ _BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 
 #: Words and shapes that mark a value as a stand-in, not a real secret (matched case-insensitively).
 _PLACEHOLDER_WORDS = frozenset(
-    {
-        "changeme", "change_me", "change-me", "changeit", "password", "passwd", "pass", "secret", "token",
-        "apikey", "api_key", "example", "sample", "dummy", "test", "testing", "placeholder", "redacted",
-        "removed", "hidden", "masked", "omitted", "required", "optional", "null", "none", "nil", "true",
-        "false", "yes", "no", "undefined", "empty", "default", "string", "str", "bytes", "int", "integer",
-        "bool", "boolean", "object", "any", "value", "bearer", "basic", "unknown", "notset", "not_set",
-        "your_password", "yourpassword", "mypassword", "my_password", "secretpassword", "supersecret",
-        "password123", "admin", "root", "letmein", "qwerty", "abc123", "foobar", "foo", "bar", "baz",
-        "todo", "tbd", "fixme", "xxx", "n/a", "na", "********",
-    }
+    """
+    changeme change_me change-me changeit password passwd pass secret token apikey api_key example sample dummy
+    test testing placeholder redacted removed hidden masked omitted required optional null none nil true false yes no
+    undefined empty default string str bytes int integer bool boolean object any value bearer basic unknown notset
+    not_set your_password yourpassword mypassword my_password secretpassword supersecret password123 admin root
+    letmein qwerty abc123 foobar foo bar baz todo tbd fixme xxx n/a na ********
+    """.split()  # noqa: SIM905 - a word list reads better than 70 quoted strings
 )
 _PLACEHOLDER_SHAPE = re.compile(
     r"""(?ix)
@@ -83,8 +80,8 @@ _PLACEHOLDER_SHAPE = re.compile(
     | your[_-]?(?:own[_-]?)?(?:pass|secret|token|api|key|access|db|client|app)
     | _here\b | \bhere$
     | \$\{ | \{\{ | \{% | <[^<>]*> | %\( | %[sd]\b | ^\$[A-Za-z_] | ^%[A-Za-z_]+%$ | ^@[A-Za-z_]+@?$
-    | os\.environ | getenv | process\.env | env\( | ENV\[ | secrets\. | vault: | !vault | ^!
-    | ^(?:xx+|\*+|\.+|-+|_+|0+|#+)$
+    | os\.environ | getenv | process\.env | env\( | ENV\[ | secrets\. | vault: | !vault
+    | ^(?:xx+|\*+|\.+|-+|_+|0+|\#+)$
     """
 )
 #: A dotted code reference (``self.password``, ``settings.DB_PASSWORD``), not a literal.
@@ -94,7 +91,7 @@ _SECRET_NAMED_IDENTIFIER = re.compile(r"(?i)[a-z_]*(?:pass|pwd|secret|token|key|
 _PATH = re.compile(r"[~.]{0,2}/[\w./-]*")
 _HEX = re.compile(r"[0-9a-fA-F]+")
 #: SHA-256 of the well-known Azurite/storage-emulator account key (public, documented, not a secret).
-_AZURE_EMULATOR_KEY_SHA256 = "4a39ff2a3ca8a0ae8a6e6e8d14b8b4fd1b2e0c2f5b7e2d6f9b1c7a3e5d8f0a1c"
+_AZURE_EMULATOR_KEY_SHA256 = "0011cc25eb4320717494d2703e8cba85743e71b500283c21c8b88147992f9059"
 
 
 def is_placeholder(value: str) -> bool:
@@ -233,6 +230,8 @@ def _gcp_service_account(match: re.Match[str], score: float) -> float | None:
 def _github_classic(match: re.Match[str], score: float) -> float | None:
     """Checksum-valid tokens are near-certain; a bad checksum (typo, made-up example) scores low."""
     token = match.group("secret")
+    if is_placeholder(token[4:]) or shannon_entropy(token[4:]) < 3.0:
+        return None
     if len(token) != 40:  # longer tokens (newer installation tokens) carry no checksum we know
         return 0.85
     return score if github_checksum_ok(token) else 0.55
@@ -241,8 +240,7 @@ def _github_classic(match: re.Match[str], score: float) -> float | None:
 def _random_suffix(match: re.Match[str], score: float) -> float | None:
     """Prefixed tokens: the part after the prefix must not be a placeholder such as ``xxxx`` or ``your-token``."""
     value = match.group("secret")
-    tail = value[value.find("-", 4) + 1 :] if value.startswith("xox") else value
-    return None if is_placeholder(tail) or shannon_entropy(value) < 3.0 else score
+    return None if is_placeholder(value) or shannon_entropy(value) < 3.0 else score
 
 
 def _slack_token(match: re.Match[str], score: float) -> float | None:
@@ -351,7 +349,10 @@ _KEY_START = r"(?:(?<![A-Za-z])|(?<=[a-z])(?=[A-Z]))"
 _KEY_END = r"(?![A-Za-z0-9_-])"
 
 _PASSWORD_KEY = r"(?i:pass(?:word|wd|phrase)?|pwd)"
-_SECRET_KEY = r"(?i:(?:client[_-]?)?secret|(?:access|auth|api|bearer|refresh|session)?[_-]?token|api[_-]?key)"
+_SECRET_KEY = (
+    r"(?i:(?:client[_-]?)?secret(?:[_-]?key)?|(?:access|auth|api|bearer|refresh|session)?[_-]?token"
+    r"|(?:api|access)[_-]?key)"
+)
 
 _B64 = r"[A-Za-z0-9+/]"
 
@@ -373,7 +374,8 @@ SPECS: tuple[Spec, ...] = (
         "aws-secret-access-key",
         "SECRET_AWS_SECRET_ACCESS_KEY",
         _compile(
-            r"(?<![A-Za-z])(?P<key>(?i:(?:aws[_.\s-]?)?secret[_.\s-]?(?:access[_.\s-]?)?key))" + _ASSIGN
+            r"(?<![A-Za-z])(?P<key>(?i:(?:aws[_.\s-]?)?secret[_.\s-]?(?:access[_.\s-]?)?key))"
+            + _ASSIGN
             + r"""["']?(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"""
         ),
         0.9,
@@ -383,9 +385,7 @@ SPECS: tuple[Spec, ...] = (
     Spec(
         "azure-connection-string",
         "SECRET_AZURE_CONNECTION_STRING",
-        _compile(
-            r"""(?P<secret>DefaultEndpointsProtocol=https?(?:;[A-Za-z]+=[^;\s"'<>]*)*)"""
-        ),
+        _compile(r"""(?P<secret>DefaultEndpointsProtocol=https?(?:;[A-Za-z]+=[^;\s"'<>]*)*)"""),
         0.95,
         _azure_connection_string,
     ),
@@ -401,7 +401,8 @@ SPECS: tuple[Spec, ...] = (
         "SECRET_AZURE_STORAGE_KEY",
         _compile(
             r"(?i:(?:azure|storage|account)[_.-]?(?:storage[_.-]?)?(?:account[_.-]?)?(?:access[_.-]?)?key)"
-            + _ASSIGN + rf"""["']?(?<![A-Za-z0-9+/])(?P<secret>{_B64}{{86}}==)(?![A-Za-z0-9+/=])"""
+            + _ASSIGN
+            + rf"""["']?(?<![A-Za-z0-9+/])(?P<secret>{_B64}{{86}}==)(?![A-Za-z0-9+/=])"""
         ),
         0.8,
         _azure_key,
@@ -636,5 +637,6 @@ class SecretsClassifier:
                 score = spec.score if spec.validator is None else spec.validator(match, spec.score)
                 if score is None:
                     continue
-                candidates.append((Detection(spec.entity_type, span[0], span[1], round(score, 4), spec.detector), spec.generic))
+                detection = Detection(spec.entity_type, span[0], span[1], round(score, 4), spec.detector)
+                candidates.append((detection, spec.generic))
         return resolve_overlaps(candidates)

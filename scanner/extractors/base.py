@@ -152,16 +152,36 @@ def detect_encoding(sample: bytes, *, complete: bool) -> str:
             return name
     if looks_binary(sample):
         raise SkipObject("binary content, not text")
+    if b"\x00" in sample:  # UTF-16 without a BOM: ASCII text has a NUL in every other byte
+        even, odd = sample[0::2], sample[1::2]
+        return "utf-16-le" if odd.count(0) >= even.count(0) else "utf-16-be"
     try:
         sample.decode("utf-8")
         return "utf-8"
     except UnicodeDecodeError as exc:
         if not complete and exc.start >= len(sample) - 3:
             return "utf-8"
-    best = from_bytes(sample).best()
+        first_error = exc.start
+    if _mostly_utf8(sample):
+        raise ExtractionError(f"invalid UTF-8 at byte {first_error}")
+    results = from_bytes(sample)
+    best = results.best()
     if best is None or best.chaos > 0.3:
         raise ExtractionError("undecodable text: not UTF-8 and no other encoding fits")
+    # Short samples often tie between Windows code pages; prefer the most common one on a tie.
+    for candidate in results:
+        if candidate.encoding == "cp1252" and candidate.chaos <= best.chaos + 0.01:
+            return "cp1252"
     return best.encoding
+
+
+def _mostly_utf8(sample: bytes) -> bool:
+    """Valid multi-byte UTF-8 sequences alongside the invalid bytes: a UTF-8 file with damage,
+    not a legacy 8-bit encoding (which would almost never form valid sequences by chance)."""
+    text = sample.decode("utf-8", errors="replace")
+    errors = text.count("\ufffd")
+    good = sum(1 for ch in text if ord(ch) > 127 and ch != "\ufffd")
+    return good >= 2 and good >= errors
 
 
 def decode_document(data: bytes) -> str:
