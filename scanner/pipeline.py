@@ -187,7 +187,10 @@ class Worker:
                 if not isinstance(exc, IngestguardError):
                     log.debug("unexpected error on %s", obj.uri, exc_info=True)
                 status, reason = self._end_early(obj, choice.label, "failed", describe_exception(exc), out, tally)
-        if status == "scanned" and tally.units["scanned"] == 0 and tally.units["failed"]:
+        if status == "scanned" and not tally.units:
+            status, reason = "skipped", "no text or records found"
+            out.documents.append(self._object_problem(obj, choice.label, status, reason))
+        elif status == "scanned" and tally.units["scanned"] == 0 and tally.units["failed"]:
             status, reason = "failed", "no unit could be read"
         elif status == "scanned":
             reason = self._object_reason(tally)
