@@ -55,7 +55,7 @@ class FsspecConnector:
     @staticmethod
     def _item(protocol: str, info: dict[str, Any]) -> ListingItem:
         name = str(info["name"])
-        uri = f"{protocol}://{name.lstrip('/')}" if protocol != "memory" else f"memory://{name}"
+        uri = f"{protocol}://{name.lstrip('/')}"
         if info.get("type") not in ("file", None):
             return ListingProblem(uri, "skipped", f"not a file ({info.get('type')})")
         version = info.get("ETag") or info.get("etag") or info.get("version_id") or info.get("mtime") or info.get("created")

@@ -25,8 +25,10 @@ def relative_path(root: str, uri: str) -> str:
         except ValueError:
             rel = target.name
         return rel if rel not in ("", ".") else target.name
-    prefix = root.rstrip("/") + "/"
-    rel = uri[len(prefix) :] if uri.startswith(prefix) else uri.rsplit("/", 1)[-1]
+    root_path = root.split("://", 1)[1].strip("/")
+    uri_path = uri.split("://", 1)[1].lstrip("/") if "://" in uri else uri.lstrip("/")
+    prefix = root_path + "/"
+    rel = uri_path[len(prefix) :] if uri_path.startswith(prefix) else uri_path.rsplit("/", 1)[-1]
     return unquote(rel)
 
 

@@ -110,23 +110,20 @@ def sas_token(rng: random.Random, *, sv_first: bool = True) -> str:
 
 def pem(kind: str) -> str:
     """A freshly generated private key in the PEM flavour named by ``kind``."""
+    traditional, pkcs8 = serialization.PrivateFormat.TraditionalOpenSSL, serialization.PrivateFormat.PKCS8
+    plain: serialization.KeySerializationEncryption = serialization.NoEncryption()
+    key: rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
     if kind == "RSA":
-        key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
-        fmt, enc = serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
-        return key.private_bytes(serialization.Encoding.PEM, fmt, enc).decode().strip()
-    if kind == "OPENSSH":
-        ed = ed25519.Ed25519PrivateKey.generate()
-        fmt, enc = serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
-        return ed.private_bytes(serialization.Encoding.PEM, fmt, enc).decode().strip()
-    ec_key = ec.generate_private_key(ec.SECP256R1())
-    enc: serialization.KeySerializationEncryption
-    if kind == "EC":
-        fmt, enc = serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+        key, fmt, enc = rsa.generate_private_key(public_exponent=65537, key_size=1024), traditional, plain
+    elif kind == "OPENSSH":
+        key, fmt, enc = ed25519.Ed25519PrivateKey.generate(), serialization.PrivateFormat.OpenSSH, plain
+    elif kind == "EC":
+        key, fmt, enc = ec.generate_private_key(ec.SECP256R1()), traditional, plain
     elif kind == "PKCS8":
-        fmt, enc = serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        key, fmt, enc = ec.generate_private_key(ec.SECP256R1()), pkcs8, plain
     else:  # ENCRYPTED
-        fmt, enc = serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"pw")
-    return ec_key.private_bytes(serialization.Encoding.PEM, fmt, enc).decode().strip()
+        key, fmt, enc = ec.generate_private_key(ec.SECP256R1()), pkcs8, serialization.BestAvailableEncryption(b"pw")
+    return key.private_bytes(serialization.Encoding.PEM, fmt, enc).decode().strip()
 
 
 def pgp_block(rng: random.Random) -> str:
@@ -705,10 +702,12 @@ def test_pathological_input_stays_fast(text: str) -> None:
 
 #: Characters that pull the patterns in many directions at once.
 _TRICKY = st.sampled_from(
-    list("=:;&?@/.-_\"' \n\t{}[]$%<>")
-    + ["ghp_", "sk-", "sk-ant-api03-", "AKIA", "eyJ", "xoxb-", "AIza", "glpat-", "sk_live_", "T3BlbkFJ"]
-    + ["password", "token", "AccountKey=", "sv=2020-01-01", "&sig=", "://", "-----BEGIN ", "PRIVATE KEY-----"]
-    + ["-----END ", "DefaultEndpointsProtocol=https", '"private_key_id": "', "service_account"]
+    [
+        *"=:;&?@/.-_\"' \n\t{}[]$%<>",
+        *("ghp_", "sk-", "sk-ant-api03-", "AKIA", "eyJ", "xoxb-", "AIza", "glpat-", "sk_live_", "T3BlbkFJ"),
+        *("password", "token", "AccountKey=", "sv=2020-01-01", "&sig=", "://", "-----BEGIN ", "PRIVATE KEY-----"),
+        *("-----END ", "DefaultEndpointsProtocol=https", '"private_key_id": "', "service_account"),
+    ]
 )
 _TEXT = st.one_of(
     st.text(max_size=400), st.lists(st.one_of(_TRICKY, st.text(ALNUM, max_size=50)), max_size=60).map("".join)
