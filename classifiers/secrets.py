@@ -74,14 +74,23 @@ _PLACEHOLDER_WORDS = frozenset(
     letmein qwerty abc123 foobar foo bar baz todo tbd fixme xxx n/a na ********
     """.split()  # noqa: SIM905 - a word list reads better than 70 quoted strings
 )
-_PLACEHOLDER_SHAPE = re.compile(
-    r"""(?ix)
-    example | placeholder | changeme | change[_-]me | dummy | redacted | fake | sample | insert | replace
-    | your[_-]?(?:own[_-]?)?(?:pass|secret|token|api|key|access|db|client|app)
-    | _here\b | \bhere$
-    | \$\{ | \{\{ | \{% | <[^<>]*> | %\( | %[sd]\b | ^\$[A-Za-z_] | ^%[A-Za-z_]+%$ | ^@[A-Za-z_]+@?$
-    | os\.environ | getenv | process\.env | env\( | ENV\[ | secrets\. | vault: | !vault
-    | ^(?:xx+|\*+|\.+|-+|_+|0+|\#+)$
+#: Stand-in words inside a value (``your_api_key_here``, ``EXAMPLE-TOKEN``). Matched only in one consistent case
+#: (lower, UPPER or Title) so that random keys, which mix cases, rarely contain one by chance ("...FaKe...").
+_STAND_IN_WORDS = (  # noqa: SIM905 - a word list reads better than quoted strings
+    "example placeholder changeme change_me change-me dummy redacted fake sample insert replace your_ your- "
+    "yourpass yoursecret yourtoken yourapi yourkey _here -here"
+).split()
+_STAND_IN = re.compile(
+    "|".join(
+        re.escape(form) for word in _STAND_IN_WORDS for form in dict.fromkeys((word, word.upper(), word.capitalize()))
+    )
+)
+#: Template and code shapes: ``${VAR}``, ``{{ var }}``, ``<your-key>``, ``%s``, ``os.environ[...]``, ``xxxx``, ``...``.
+_TEMPLATE = re.compile(
+    r"""(?x)
+    \$\{ | \{\{ | \{% | <[^<>]*> | %\( | %[sd]\b | ^\$[A-Za-z_] | ^%[A-Za-z_]+%$ | ^@[A-Za-z_]+@?$
+    | (?i:os\.environ | getenv | process\.env | env\( | env\[ | secrets\. | vault: | !vault)
+    | ^(?:[xX]{2,}|\*+|\.+|-+|_+|0+|\#+)$ | \.\.\. | \u2026
     """
 )
 #: A dotted code reference (``self.password``, ``settings.DB_PASSWORD``), not a literal.
@@ -101,7 +110,7 @@ def is_placeholder(value: str) -> bool:
         return True
     if len(set(stripped.lower())) <= 2:  # "aaaaaa", "xxxxxxxx", "********", "abababab"
         return True
-    return _PLACEHOLDER_SHAPE.search(stripped) is not None
+    return _STAND_IN.search(stripped) is not None or _TEMPLATE.search(stripped) is not None
 
 
 def shannon_entropy(value: str) -> float:
@@ -357,23 +366,19 @@ _SECRET_KEY = (
 _B64 = r"[A-Za-z0-9+/]"
 
 
-def _compile(pattern: str, flags: int = 0) -> re.Pattern[str]:
-    return re.compile(pattern, flags)
-
-
 SPECS: tuple[Spec, ...] = (
     # --- AWS
     Spec(
         "aws-access-key-id",
         "SECRET_AWS_ACCESS_KEY_ID",
-        _compile(r"(?<![A-Za-z0-9])(?P<secret>(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})(?![A-Za-z0-9])"),
+        re.compile(r"(?<![A-Za-z0-9])(?P<secret>(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})(?![A-Za-z0-9])"),
         0.9,
         _aws_access_key_id,
     ),
     Spec(
         "aws-secret-access-key",
         "SECRET_AWS_SECRET_ACCESS_KEY",
-        _compile(
+        re.compile(
             r"(?<![A-Za-z])(?P<key>(?i:(?:aws[_.\s-]?)?secret[_.\s-]?(?:access[_.\s-]?)?key))"
             + _ASSIGN
             + r"""["']?(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"""
@@ -385,21 +390,21 @@ SPECS: tuple[Spec, ...] = (
     Spec(
         "azure-connection-string",
         "SECRET_AZURE_CONNECTION_STRING",
-        _compile(r"""(?P<secret>DefaultEndpointsProtocol=https?(?:;[A-Za-z]+=[^;\s"'<>]*)*)"""),
+        re.compile(r"""(?P<secret>DefaultEndpointsProtocol=https?(?:;[A-Za-z]+=[^;\s"'<>]*)*)"""),
         0.95,
         _azure_connection_string,
     ),
     Spec(
         "azure-account-key",
         "SECRET_AZURE_STORAGE_KEY",
-        _compile(rf"AccountKey=(?P<secret>{_B64}{{86}}==)(?![A-Za-z0-9+/=])"),
+        re.compile(rf"AccountKey=(?P<secret>{_B64}{{86}}==)(?![A-Za-z0-9+/=])"),
         0.95,
         _azure_key,
     ),
     Spec(
         "azure-storage-key-assignment",
         "SECRET_AZURE_STORAGE_KEY",
-        _compile(
+        re.compile(
             r"(?i:(?:azure|storage|account)[_.-]?(?:storage[_.-]?)?(?:account[_.-]?)?(?:access[_.-]?)?key)"
             + _ASSIGN
             + rf"""["']?(?<![A-Za-z0-9+/])(?P<secret>{_B64}{{86}}==)(?![A-Za-z0-9+/=])"""
@@ -411,7 +416,7 @@ SPECS: tuple[Spec, ...] = (
         "azure-sas-token",
         "SECRET_AZURE_SAS_TOKEN",
         # A run of ``&``-joined short lowercase parameters; the validator wants ``sv=<date>`` and ``sig=``.
-        _compile(
+        re.compile(
             r"(?<![\w%+/=:.,&-])(?:SharedAccessSignature=)?"
             r"(?P<secret>[a-z]{2,5}=[\w%+/=:.,-]*(?:&(?:amp;)?[a-z]{2,5}=[\w%+/=:.,-]*)+)(?<![.,:])"
         ),
@@ -423,7 +428,7 @@ SPECS: tuple[Spec, ...] = (
         "gcp-service-account-key",
         "SECRET_GCP_SERVICE_ACCOUNT_KEY",
         # The key id, extended over a directly following ``"private_key": "..."`` value.
-        _compile(
+        re.compile(
             r"""["']private_key_id["']\s*:\s*["'](?P<secret>[0-9a-f]{40}"""
             r"""(?:["']\s*,\s*["']private_key["']\s*:\s*["'][^"'\r\n]{0,8000})?)(?=["'])"""
         ),
@@ -433,7 +438,7 @@ SPECS: tuple[Spec, ...] = (
     Spec(
         "gcp-api-key",
         "SECRET_GCP_API_KEY",
-        _compile(r"(?<![\w-])(?P<secret>AIza[0-9A-Za-z_-]{35})(?![\w-])"),
+        re.compile(r"(?<![\w-])(?P<secret>AIza[0-9A-Za-z_-]{35})(?![\w-])"),
         0.9,
         _random_suffix,
     ),
@@ -441,21 +446,21 @@ SPECS: tuple[Spec, ...] = (
     Spec(
         "github-classic-token",
         "SECRET_GITHUB_TOKEN",
-        _compile(r"(?<![A-Za-z0-9_])(?P<secret>gh[pousr]_[A-Za-z0-9]{36,251})(?![A-Za-z0-9_])"),
+        re.compile(r"(?<![A-Za-z0-9_])(?P<secret>gh[pousr]_[A-Za-z0-9]{36,251})(?![A-Za-z0-9_])"),
         0.99,
         _github_classic,
     ),
     Spec(
         "github-fine-grained-token",
         "SECRET_GITHUB_TOKEN",
-        _compile(r"(?<![A-Za-z0-9_])(?P<secret>github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})(?![A-Za-z0-9_])"),
+        re.compile(r"(?<![A-Za-z0-9_])(?P<secret>github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})(?![A-Za-z0-9_])"),
         0.95,
         _random_suffix,
     ),
     Spec(
         "gitlab-token",
         "SECRET_GITLAB_TOKEN",
-        _compile(
+        re.compile(
             r"(?<![\w-])(?P<secret>gl(?:pat|dt|rt|ptt)-[0-9A-Za-z_-]{20,255}(?:\.[0-9A-Za-z_-]{1,32}){0,3})(?![\w-])"
         ),
         0.95,
@@ -465,14 +470,14 @@ SPECS: tuple[Spec, ...] = (
     Spec(
         "slack-token",
         "SECRET_SLACK_TOKEN",
-        _compile(r"(?<![\w-])(?P<secret>xox[abprs]-[0-9A-Za-z]{1,64}(?:-[0-9A-Za-z]{1,64}){1,5})(?![\w-])"),
+        re.compile(r"(?<![\w-])(?P<secret>xox[abprs]-[0-9A-Za-z]{1,64}(?:-[0-9A-Za-z]{1,64}){1,5})(?![\w-])"),
         0.95,
         _slack_token,
     ),
     Spec(
         "slack-webhook",
         "SECRET_SLACK_TOKEN",
-        _compile(
+        re.compile(
             r"(?P<secret>https://hooks\.slack\.com/services/T[A-Z0-9]{6,12}/B[A-Z0-9]{6,12}/[A-Za-z0-9]{20,32})"
             r"(?![A-Za-z0-9])"
         ),
@@ -482,7 +487,7 @@ SPECS: tuple[Spec, ...] = (
     Spec(
         "stripe-key",
         "SECRET_STRIPE_KEY",
-        _compile(r"(?<![A-Za-z0-9_])(?P<secret>[sr]k_(?:live|test)_[0-9A-Za-z]{24,247})(?![0-9A-Za-z])"),
+        re.compile(r"(?<![A-Za-z0-9_])(?P<secret>[sr]k_(?:live|test)_[0-9A-Za-z]{24,247})(?![0-9A-Za-z])"),
         0.97,
         _stripe_key,
     ),
@@ -490,28 +495,28 @@ SPECS: tuple[Spec, ...] = (
     Spec(
         "openai-project-key",
         "SECRET_OPENAI_API_KEY",
-        _compile(r"(?<![\w-])(?P<secret>sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,300})(?![\w-])"),
+        re.compile(r"(?<![\w-])(?P<secret>sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,300})(?![\w-])"),
         0.92,
         _openai_key,
     ),
     Spec(
         "openai-marked-key",
         "SECRET_OPENAI_API_KEY",
-        _compile(r"(?<![\w-])(?P<secret>sk-(?!ant-)[A-Za-z0-9_-]{0,150}T3BlbkFJ[A-Za-z0-9_-]{0,150})(?![\w-])"),
+        re.compile(r"(?<![\w-])(?P<secret>sk-(?!ant-)[A-Za-z0-9_-]{0,150}T3BlbkFJ[A-Za-z0-9_-]{0,150})(?![\w-])"),
         0.95,
         _openai_key,
     ),
     Spec(
         "openai-legacy-key",
         "SECRET_OPENAI_API_KEY",
-        _compile(r"(?<![\w-])(?P<secret>sk-[A-Za-z0-9]{48})(?![\w-])"),
+        re.compile(r"(?<![\w-])(?P<secret>sk-[A-Za-z0-9]{48})(?![\w-])"),
         0.75,
         _openai_key,
     ),
     Spec(
         "anthropic-api-key",
         "SECRET_ANTHROPIC_API_KEY",
-        _compile(r"(?<![\w-])(?P<secret>sk-ant-(?:api|admin|oat)\d{2}-[A-Za-z0-9_-]{80,200})(?![\w-])"),
+        re.compile(r"(?<![\w-])(?P<secret>sk-ant-(?:api|admin|oat)\d{2}-[A-Za-z0-9_-]{80,200})(?![\w-])"),
         0.97,
         _anthropic_key,
     ),
@@ -519,7 +524,7 @@ SPECS: tuple[Spec, ...] = (
     Spec(
         "jwt",
         "SECRET_JWT",
-        _compile(r"(?<![\w-])(?P<secret>ey[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{8,})(?![\w-])"),
+        re.compile(r"(?<![\w-])(?P<secret>ey[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{8,})(?![\w-])"),
         0.9,
         _jwt,
     ),
@@ -527,7 +532,7 @@ SPECS: tuple[Spec, ...] = (
         "pem-private-key",
         "SECRET_PRIVATE_KEY",
         # The body stops at the next run of five dashes, so a BEGIN without END costs one scan, not a quadratic one.
-        _compile(
+        re.compile(
             r"(?P<secret>-----BEGIN (?P<kind>(?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY|PGP PRIVATE KEY BLOCK)"
             r"-----(?P<body>(?:[^-]|-(?!----)){0,65536})-----END (?P=kind)-----)"
         ),
@@ -538,7 +543,7 @@ SPECS: tuple[Spec, ...] = (
     Spec(
         "url-password",
         "SECRET_PASSWORD",
-        _compile(
+        re.compile(
             r"""(?<![A-Za-z0-9+.-])(?i:[a-z][a-z0-9+.-]{1,30})://[^\s:/?#@"'<>]{0,256}"""
             r""":(?P<secret>[^\s/?#@"'<>]{1,256})@(?=[^\s/?#@"'<>:])"""
         ),
@@ -548,7 +553,7 @@ SPECS: tuple[Spec, ...] = (
     Spec(
         "password-assignment",
         "SECRET_PASSWORD",
-        _compile(_KEY_START + _PASSWORD_KEY + _KEY_END + _ASSIGN + _VALUE),
+        re.compile(_KEY_START + _PASSWORD_KEY + _KEY_END + _ASSIGN + _VALUE),
         0.8,
         _password_assignment,
         groups=("dq", "sq", "bare"),
@@ -557,7 +562,7 @@ SPECS: tuple[Spec, ...] = (
     Spec(
         "secret-assignment",
         "SECRET_PASSWORD",
-        _compile(_KEY_START + _SECRET_KEY + _KEY_END + _ASSIGN + _VALUE),
+        re.compile(_KEY_START + _SECRET_KEY + _KEY_END + _ASSIGN + _VALUE),
         0.75,
         _secret_assignment,
         groups=("dq", "sq", "bare"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 import uuid
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from classifiers.fingerprint import load_or_create_key
-from connectors import ConnectorRegistry, ListingProblem, SourceObject
+from connectors import ConnectorRegistry, ListingItem, ListingProblem, SourceObject
 from scanner.config import Settings
 from scanner.engines.base import Engine
 from scanner.pipeline import Row, ScanTask, document_row
@@ -116,9 +117,17 @@ def scan(
     sink = ParquetSink(out, tool_version=__version__)
     task_ids = iter(range(1 << 62))
 
+    # Open every listing and take its first item before any worker starts, so a missing or
+    # unreachable source fails at once with one message.
+    listings: list[tuple[str, Iterator[ListingItem]]] = []
+    for root in sources:
+        listing = connectors.for_uri(root).iter_objects(root)
+        first = next(listing, None)
+        listings.append((root, itertools.chain([] if first is None else [first], listing)))
+
     def tasks() -> Iterator[ScanTask]:
-        for root in sources:
-            for item in connectors.for_uri(root).iter_objects(root):
+        for root, listing in listings:
+            for item in listing:
                 rel = relative_path(root, item.uri)
                 if not selected(rel, settings.scan.include, settings.scan.exclude):
                     continue
