@@ -58,7 +58,9 @@ class FsspecConnector:
         uri = f"{protocol}://{name.lstrip('/')}"
         if info.get("type") not in ("file", None):
             return ListingProblem(uri, "skipped", f"not a file ({info.get('type')})")
-        version = info.get("ETag") or info.get("etag") or info.get("version_id") or info.get("mtime") or info.get("created")
+        version = (
+            info.get("ETag") or info.get("etag") or info.get("version_id") or info.get("mtime") or info.get("created")
+        )
         return SourceObject(uri=uri, size=info.get("size"), version=None if version is None else str(version))
 
     def open(self, obj: SourceObject) -> BinaryIO:

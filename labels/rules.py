@@ -124,9 +124,7 @@ class Labeler:
         self.taxonomy = policy.taxonomy
         self._default = policy.taxonomy.get(policy.default_label)
         self._groups = policy.resolved_groups()
-        self._rules = sorted(
-            ((policy.taxonomy.get(r.label), r) for r in policy.rules), key=lambda lr: -lr[0].priority
-        )
+        self._rules = sorted(((policy.taxonomy.get(r.label), r) for r in policy.rules), key=lambda lr: -lr[0].priority)
 
     def decide(self, findings: Sequence[Finding]) -> LabelDecision:
         for label, rule in self._rules:
@@ -139,12 +137,7 @@ class Labeler:
             return any(self._holds(c, findings) for c in cond.any)
         if isinstance(cond, AllOf):
             return all(self._holds(c, findings) for c in cond.all)
-        if cond.entity is not None:
-            targets = frozenset(expand(cond.entity))
-        else:
-            targets = self._groups[cond.group or ""]
-        hits = [
-            f for f in findings if f.entity_type in targets and f.confidence.rank >= cond.min_confidence.rank
-        ]
+        targets = frozenset(expand(cond.entity)) if cond.entity is not None else self._groups[cond.group or ""]
+        hits = [f for f in findings if f.entity_type in targets and f.confidence.rank >= cond.min_confidence.rank]
         count = len({f.fingerprint for f in hits}) if cond.distinct else len(hits)
         return count >= cond.min_count

@@ -35,11 +35,13 @@ class Taxonomy(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Taxonomy:
-        names = [label.name for label in self.labels]
-        ids = [label.id for label in self.labels]
-        prios = [label.priority for label in self.labels]
-        for what, values in (("name", names), ("id", ids), ("priority", prios)):
-            dupes = sorted({str(v) for v in values if values.count(v) > 1})
+        columns: dict[str, list[str]] = {
+            "name": [label.name for label in self.labels],
+            "id": [str(label.id) for label in self.labels],
+            "priority": [str(label.priority) for label in self.labels],
+        }
+        for what, values in columns.items():
+            dupes = sorted({v for v in values if values.count(v) > 1})
             if dupes:
                 raise ValueError(f"duplicate label {what}: {', '.join(dupes)}")
         for label in self.labels:

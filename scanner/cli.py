@@ -34,8 +34,14 @@ class _Bar:
 
     def __init__(self, quiet: bool) -> None:
         self.bar = tqdm(
-            total=0, unit="B", unit_scale=True, unit_divisor=1024, disable=quiet, file=sys.stderr,
-            desc="scanning", dynamic_ncols=True,
+            total=0,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            disable=quiet,
+            file=sys.stderr,
+            desc="scanning",
+            dynamic_ncols=True,
         )
         self.listed_objects = 0
         self.done_objects = 0
@@ -96,8 +102,15 @@ def main(verbose: int) -> None:
 
 @main.command()
 @click.argument("sources", nargs=-1, required=True)
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output directory.")
-@click.option("--config", "config_dir", type=click.Path(file_okay=False, path_type=Path), help="Directory with scan.yaml / classifiers.yaml / labels.yaml overriding the shipped defaults.")
+@click.option(
+    "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output directory."
+)
+@click.option(
+    "--config",
+    "config_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory with scan.yaml / classifiers.yaml / labels.yaml overriding the shipped defaults.",
+)
 @click.option("--workers", type=click.IntRange(min=0), help="Worker processes (0 = one per core).")
 @click.option("--engine", type=click.Choice(["local", "serial"]), help="Where classification runs.")
 @click.option("--include", multiple=True, help="Only objects matching this glob (repeatable).")

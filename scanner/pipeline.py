@@ -9,11 +9,12 @@ and so is every unit inside it.
 
 from __future__ import annotations
 
+import io
 import logging
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from classifiers.base import Finding
 from classifiers.fingerprint import Fingerprinter
@@ -183,7 +184,7 @@ class Worker:
                 object_sha = yield from self._extract_and_classify(obj, choice.extractor(), choice, out, tally)
             except SkipObject as exc:
                 status, reason = self._end_early(obj, choice.label, "skipped", str(exc), out, tally)
-            except Exception as exc:  # noqa: BLE001 - any failure on one object becomes its row
+            except Exception as exc:
                 if not isinstance(exc, IngestguardError):
                     log.debug("unexpected error on %s", obj.uri, exc_info=True)
                 status, reason = self._end_early(obj, choice.label, "failed", describe_exception(exc), out, tally)
@@ -245,18 +246,16 @@ class Worker:
 
     def _extract_and_classify(
         self, obj: SourceObject, extractor: Any, choice: Any, out: TaskOutput, tally: _ObjectTally
-    ) -> Iterator[TaskOutput]:
+    ) -> Generator[TaskOutput, None, str]:
         limits = self.settings.scan.limits
         raw = self.connectors.for_uri(obj.uri).open(obj)
         counted = CountingReader(raw, limit=limits.max_object_bytes, limit_name="max_object_bytes")
         try:
-            stream: Any = counted
+            stream: Any
             if choice.compression is not None:
-                stream = decompress(choice.compression, counted, limits)  # type: ignore[arg-type]
-            elif not hasattr(stream, "peek"):
-                import io
-
-                stream = io.BufferedReader(counted, buffer_size=1 << 20)  # type: ignore[arg-type]
+                stream = decompress(choice.compression, cast(BinaryIO, counted), limits)
+            else:
+                stream = io.BufferedReader(counted, buffer_size=1 << 20)
             ctx = ExtractContext(uri=obj.uri, format=choice.label, limits=limits)
             for item in extractor.extract(stream, ctx):
                 if isinstance(item, UnitProblem):
@@ -283,11 +282,13 @@ class Worker:
                 if span is not None and det.end > span.end:
                     det = type(det)(det.entity_type, det.start, span.end, det.score, det.detector)
                     value = value[: span.end - det.start]
-                findings.append(self.classifiers.finding(det, classifier, value, field=span.name if span else None, base=base))
+                findings.append(
+                    self.classifiers.finding(det, classifier, value, field=span.name if span else None, base=base)
+                )
             if unit.hidden_text:
                 for det, classifier, value in self.classifiers.detect([unit.hidden_text], context=context):
                     findings.append(self.classifiers.finding(det, classifier, value, field=HIDDEN_FIELD, base=0))
-        except Exception as exc:  # noqa: BLE001 - a unit that cannot be classified is failed, not dropped
+        except Exception as exc:
             out.documents.append(document_row(unit, obj, status="failed", reason=describe_exception(exc), partial=True))
             tally.add("failed", None, None, None)
             return

@@ -74,11 +74,23 @@ def _problem_rows(problem: ListingProblem) -> tuple[Row, Row]:
     unit = UnitProblem(problem.uri, "unknown", problem.status, problem.reason)
     doc = document_row(unit, obj, status=problem.status, reason=problem.reason)
     object_row: Row = {
-        "uri": problem.uri, "version": None, "last_modified": None, "size_bytes": None, "format": None,
-        "content_sha256": None, "status": problem.status, "reason": problem.reason, "partial": False,
-        "units_scanned": 0, "units_skipped": int(problem.status == "skipped"),
-        "units_failed": int(problem.status == "failed"), "label": None, "label_id": None,
-        "entity_counts": {}, "metadata": {}, "tags": {},
+        "uri": problem.uri,
+        "version": None,
+        "last_modified": None,
+        "size_bytes": None,
+        "format": None,
+        "content_sha256": None,
+        "status": problem.status,
+        "reason": problem.reason,
+        "partial": False,
+        "units_scanned": 0,
+        "units_skipped": int(problem.status == "skipped"),
+        "units_failed": int(problem.status == "failed"),
+        "label": None,
+        "label_id": None,
+        "entity_counts": {},
+        "metadata": {},
+        "tags": {},
     }
     return doc, object_row
 
@@ -168,7 +180,10 @@ def scan(
             "config": settings.sources,
             "objects": dict(sorted(totals.objects.items())),
             "units": dict(sorted(totals.units.items())),
-            "labels": {"units": dict(totals.unit_labels.most_common()), "objects": dict(totals.object_labels.most_common())},
+            "labels": {
+                "units": dict(totals.unit_labels.most_common()),
+                "objects": dict(totals.object_labels.most_common()),
+            },
             "entities": dict(totals.entities.most_common()),
             "findings": totals.findings,
             "bytes": {"listed": totals.bytes_listed, "scanned": totals.bytes_scanned},

@@ -7,6 +7,7 @@ crashed scan therefore never leaves a half-written file under a final name.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Mapping
@@ -163,7 +164,5 @@ def _fsync(path: Path) -> None:
 
 
 def _fsync_dir(path: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):  # not every filesystem lets a directory be fsynced
         _fsync(path)
-    except OSError:  # not every filesystem lets a directory be fsynced
-        pass

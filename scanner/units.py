@@ -132,9 +132,7 @@ def flatten_record(record: Any, prefix: str = "", *, max_depth: int = 64) -> Ite
         elif isinstance(value, str):
             if value:
                 out.append((path, value))
-        elif isinstance(value, bool) or value is None:
-            continue
-        elif isinstance(value, bytes):
+        elif isinstance(value, bool) or value is None or isinstance(value, bytes):
             continue
         else:
             out.append((path, str(value)))

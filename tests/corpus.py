@@ -72,7 +72,9 @@ def build(root: Path, seed: int = 7) -> Corpus:
     c.expected[("notes.txt", None, None)] = CONF
 
     (root / "docs").mkdir()
-    (root / "docs" / "policy.md").write_text("CONFIDENTIAL\n\n# Travel policy\n\nBook economy for flights under six hours.\n")
+    (root / "docs" / "policy.md").write_text(
+        "CONFIDENTIAL\n\n# Travel policy\n\nBook economy for flights under six hours.\n"
+    )
     c.expected[("docs/policy.md", None, None)] = CONF
     (root / "docs" / "readme.md").write_text("# Widgets\n\nWidgets are assembled in three steps.\n")
     c.expected[("docs/readme.md", None, None)] = GEN

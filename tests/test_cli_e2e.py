@@ -19,7 +19,9 @@ from tests.corpus import Corpus, build
 LABEL_RANK = {"Public": 0, "General": 1, "Confidential": 2, "Highly Confidential": 3}
 
 
-def run_cli(args: list[str], env: dict[str, str], *, prefix: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: list[str], env: dict[str, str], *, prefix: list[str] | None = None
+) -> subprocess.CompletedProcess[str]:
     cmd = [*(prefix or []), sys.executable, "-m", "scanner.cli", *args]
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, check=False)
 
@@ -53,7 +55,8 @@ def test_scan_exits_zero_and_prints_summary(scanned: tuple[Corpus, Path, Any]) -
 def test_every_object_and_record_is_present_with_the_right_label(scanned: tuple[Corpus, Path, Any]) -> None:
     corpus, out, _ = scanned
     got = {
-        (rel(corpus.root, r["uri"]), r["record"], r["member"]): (r["status"], r["label"]) for r in rows(out, "documents")
+        (rel(corpus.root, r["uri"]), r["record"], r["member"]): (r["status"], r["label"])
+        for r in rows(out, "documents")
     }
     assert set(got) == set(corpus.expected)
     wrong = {k: (got[k], v) for k, v in corpus.expected.items() if got[k] != ("scanned", v)}
@@ -81,7 +84,7 @@ def test_every_planted_value_is_found_by_fingerprint(scanned: tuple[Corpus, Path
 
 
 def test_record_findings_are_offsets_into_their_field(scanned: tuple[Corpus, Path, Any]) -> None:
-    corpus, out, _ = scanned
+    _, out, _ = scanned
     record_findings = [r for r in rows(out, "findings") if r["record"] is not None and r["entity_type"] == "US_SSN"]
     assert record_findings
     for r in record_findings:
@@ -124,7 +127,9 @@ def test_bad_input_is_reported_and_the_rest_is_scanned(tmp_path: Path, cli_env: 
     (src / "good.txt").write_text("Nothing sensitive in here at all.\n")
     (src / "corrupt.pdf").write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\nthis is not a pdf\n")
     (src / "binary.txt").write_bytes(bytes(range(256)) * 16)
-    (src / "broken-utf8.txt").write_bytes("Grüße aus München und schöne Grüße\n".encode() * 5 + b"\xff\xfe\xc3\x28 tail\n")
+    (src / "broken-utf8.txt").write_bytes(
+        "Grüße aus München und schöne Grüße\n".encode() * 5 + b"\xff\xfe\xc3\x28 tail\n"
+    )
     (src / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
     (src / "empty.txt").write_bytes(b"")
     out = tmp_path / "out"
@@ -146,7 +151,9 @@ def test_scan_succeeds_without_any_network(tmp_path: Path, cli_env: dict[str, st
         pytest.skip("unshare -n is not available here (needs root or user namespaces)")
     corpus = build(tmp_path / "corpus", seed=11)
     out = tmp_path / "out"
-    result = run_cli(["scan", str(corpus.root), "--out", str(out), "--workers", "1", "-q"], cli_env, prefix=["unshare", "-n"])
+    result = run_cli(
+        ["scan", str(corpus.root), "--out", str(out), "--workers", "1", "-q"], cli_env, prefix=["unshare", "-n"]
+    )
     assert result.returncode == 0, result.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert summary["objects"] == {"scanned": len({k[0] for k in corpus.expected})}

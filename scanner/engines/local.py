@@ -36,8 +36,15 @@ def _worker_main(conn: Connection, settings: Settings, key: bytes) -> None:
     try:
         worker = Worker(settings, key)
         worker.setup()
-    except Exception as exc:  # noqa: BLE001 - reported to the parent as a fatal set-up error
-        conn.send(("fatal", describe_exception(exc) if isinstance(exc, IngestguardError) else f"worker set-up failed: {describe_exception(exc)}"))
+    except Exception as exc:
+        conn.send(
+            (
+                "fatal",
+                describe_exception(exc)
+                if isinstance(exc, IngestguardError)
+                else f"worker set-up failed: {describe_exception(exc)}",
+            )
+        )
         return
     conn.send(("ready", None))
     while True:
@@ -76,7 +83,10 @@ class LocalEngine:
     def _start(self, index: int, failures: int = 0) -> _Slot:
         parent, child = self._ctx.Pipe(duplex=True)
         process = self._ctx.Process(
-            target=_worker_main, args=(child, self._settings, self._key), name=f"ingestguard-worker-{index}", daemon=True
+            target=_worker_main,
+            args=(child, self._settings, self._key),
+            name=f"ingestguard-worker-{index}",
+            daemon=True,
         )
         process.start()
         child.close()

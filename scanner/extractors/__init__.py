@@ -35,9 +35,7 @@ _ALL: tuple[type[Extractor], ...] = (
 )
 
 #: Extractor class by lower-case file extension.
-BY_EXTENSION: Mapping[str, type[Extractor]] = MappingProxyType(
-    {ext: cls for cls in _ALL for ext in cls.extensions}
-)
+BY_EXTENSION: Mapping[str, type[Extractor]] = MappingProxyType({ext: cls for cls in _ALL for ext in cls.extensions})
 
 
 @dataclass(frozen=True, slots=True)

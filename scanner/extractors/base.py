@@ -124,19 +124,31 @@ _BOMS = (
 )
 
 
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
+_SNIFF_BYTES = 64 << 10
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """ASCII-range UTF-16 has a NUL in nearly every other byte and almost none in the rest."""
+    even, odd = sample[0::2], sample[1::2]
+    if not even or not odd:
+        return None
+    even_nul, odd_nul = even.count(0) / len(even), odd.count(0) / len(odd)
+    if odd_nul > 0.4 and even_nul < 0.05:
+        return "utf-16-le"
+    if even_nul > 0.4 and odd_nul < 0.05:
+        return "utf-16-be"
+    return None
+
+
 def looks_binary(sample: bytes) -> bool:
-    """NUL bytes outside a UTF-16/32 text, or mostly control bytes, mean binary."""
-    if not sample:
-        return False
-    if any(sample.startswith(bom) for bom, _ in _BOMS):
+    """NUL bytes outside a UTF-16/32 text, or more than 10% control bytes, mean binary."""
+    sample = sample[:_SNIFF_BYTES]
+    if not sample or any(sample.startswith(bom) for bom, _ in _BOMS):
         return False
     if b"\x00" in sample:
-        # UTF-16 without a BOM has NULs in every other byte of ASCII text.
-        even, odd = sample[0::2], sample[1::2]
-        if even.count(0) > 0.4 * len(even) or odd.count(0) > 0.4 * len(odd):
-            return False
-        return True
-    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13, 27))
+        return _utf16_without_bom(sample) is None
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     return controls > 0.1 * len(sample)
 
 
@@ -152,9 +164,9 @@ def detect_encoding(sample: bytes, *, complete: bool) -> str:
             return name
     if looks_binary(sample):
         raise SkipObject("binary content, not text")
-    if b"\x00" in sample:  # UTF-16 without a BOM: ASCII text has a NUL in every other byte
-        even, odd = sample[0::2], sample[1::2]
-        return "utf-16-le" if odd.count(0) >= even.count(0) else "utf-16-be"
+    utf16 = _utf16_without_bom(sample[:_SNIFF_BYTES]) if b"\x00" in sample[:_SNIFF_BYTES] else None
+    if utf16 is not None:
+        return utf16
     try:
         sample.decode("utf-8")
         return "utf-8"

@@ -1,4 +1,4 @@
-"""Streaming decompression for single-stream compressed files (``.gz``, ``.zst``, ``.bz2``, ``.xz``), with bomb guards."""
+"""Streaming decompression of single-stream files (``.gz``, ``.zst``, ``.bz2``, ``.xz``), with bomb guards."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import bz2
 import gzip
 import io
 import lzma
-from typing import IO, BinaryIO
+from typing import IO, Any, BinaryIO, cast
 
 from scanner.config import Limits
 from scanner.errors import ExtractionError, LimitExceededError
@@ -58,17 +58,18 @@ class GuardedReader(io.RawIOBase):
 def decompress(kind: str, raw: BinaryIO, limits: Limits) -> BinaryIO:
     """A buffered, guarded stream of the decompressed bytes of ``raw``."""
     compressed = CountingReader(raw, limit=None, limit_name="max_object_bytes")
-    inner: IO[bytes]
+    source = cast(IO[bytes], compressed)
+    inner: Any
     if kind == "gzip":
-        inner = gzip.GzipFile(fileobj=compressed, mode="rb")  # type: ignore[arg-type]
+        inner = gzip.GzipFile(fileobj=source, mode="rb")
     elif kind == "bz2":
-        inner = bz2.BZ2File(compressed, mode="rb")  # type: ignore[arg-type]
+        inner = bz2.BZ2File(source, mode="rb")
     elif kind == "xz":
-        inner = lzma.LZMAFile(compressed, mode="rb")  # type: ignore[arg-type]
+        inner = lzma.LZMAFile(source, mode="rb")  # noqa: SIM115
     elif kind == "zstd":
         import zstandard
 
-        inner = zstandard.ZstdDecompressor().stream_reader(compressed, read_across_frames=True)  # type: ignore[arg-type]
+        inner = zstandard.ZstdDecompressor().stream_reader(source, read_across_frames=True)
     else:
         raise ExtractionError(f"unsupported compression '{kind}'")
-    return io.BufferedReader(GuardedReader(inner, compressed, limits), buffer_size=1 << 20)  # type: ignore[return-value]
+    return cast(BinaryIO, io.BufferedReader(GuardedReader(inner, compressed, limits), buffer_size=1 << 20))

@@ -62,7 +62,9 @@ class JsonLinesExtractor:
                     more = stream.readline(1 << 20)
                     if not more or more.endswith(b"\n"):
                         break
-                yield UnitProblem(ctx.uri, self.format, "failed", f"limit max_record_bytes: record over {limit} bytes", record=index)
+                yield UnitProblem(
+                    ctx.uri, self.format, "failed", f"limit max_record_bytes: record over {limit} bytes", record=index
+                )
                 index += 1
                 continue
             stripped = line.strip()
@@ -70,18 +72,43 @@ class JsonLinesExtractor:
                 continue  # blank lines are not records
             saw_any = True
             if ctx.limits.max_records is not None and index >= ctx.limits.max_records:
-                yield UnitProblem(ctx.uri, self.format, "skipped", f"limit max_records: records after {index} not read", record=index)
+                yield UnitProblem(
+                    ctx.uri, self.format, "skipped", f"limit max_records: records after {index} not read", record=index
+                )
                 return
             if encoding is None:
-                encoding = "utf-8" if stripped.startswith((b"{", b"[", b'"')) else detect_encoding(stripped, complete=True)
+                encoding = (
+                    "utf-8" if stripped.startswith((b"{", b"[", b'"')) else detect_encoding(stripped, complete=True)
+                )
             try:
                 record = json.loads(stripped.decode(encoding))
             except UnicodeDecodeError as exc:
-                yield UnitProblem(ctx.uri, self.format, "failed", f"undecodable text at byte {exc.start}", record=index, size_bytes=len(stripped))
+                yield UnitProblem(
+                    ctx.uri,
+                    self.format,
+                    "failed",
+                    f"undecodable text at byte {exc.start}",
+                    record=index,
+                    size_bytes=len(stripped),
+                )
             except json.JSONDecodeError as exc:
-                yield UnitProblem(ctx.uri, self.format, "failed", f"invalid JSON at column {exc.colno}", record=index, size_bytes=len(stripped))
+                yield UnitProblem(
+                    ctx.uri,
+                    self.format,
+                    "failed",
+                    f"invalid JSON at column {exc.colno}",
+                    record=index,
+                    size_bytes=len(stripped),
+                )
             except RecursionError:
-                yield UnitProblem(ctx.uri, self.format, "failed", "limit json_nesting: record nested too deeply", record=index, size_bytes=len(stripped))
+                yield UnitProblem(
+                    ctx.uri,
+                    self.format,
+                    "failed",
+                    "limit json_nesting: record nested too deeply",
+                    record=index,
+                    size_bytes=len(stripped),
+                )
             else:
                 yield record_unit(ctx, self.format, index, record, len(stripped))
             index += 1

@@ -5,8 +5,8 @@ from __future__ import annotations
 import email
 import email.policy
 from collections.abc import Iterator
-from email.message import EmailMessage
-from typing import BinaryIO, ClassVar, cast
+from email.message import MIMEPart
+from typing import BinaryIO, ClassVar
 
 from scanner.errors import ExtractionError
 from scanner.extractors.base import ExtractContext, SkipObject, decode_document, read_all
@@ -30,7 +30,7 @@ class EmlExtractor:
         raw = read_all(stream, limit=ctx.limits.max_document_bytes, limit_name="max_document_bytes")
         if not raw.strip():
             raise SkipObject("empty file")
-        msg = cast(EmailMessage, email.message_from_bytes(raw, policy=email.policy.default))
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
         if not any(msg.get(h) for h in ("from", "to", "subject", "date", "message-id")):
             raise ExtractionError("not an e-mail message (no From/To/Subject/Date/Message-ID header)")
         fields: list[tuple[str, str]] = []
@@ -46,12 +46,13 @@ class EmlExtractor:
         text, spans = join_fields(fields)
         yield Unit(ctx.uri, self.format, text, sha256_hex(raw), len(raw), fields=spans)
         for i, part in enumerate(msg.iter_attachments()):
-            part = cast(EmailMessage, part)
             name = part.get_filename() or f"attachment-{i}"
             member = f"attachment:{name}"
             ctype = part.get_content_type()
             if ctype not in _TEXT_ATTACHMENT_TYPES:
-                yield UnitProblem(ctx.uri, self.format, "skipped", f"attachment type {ctype} not extracted", member=member)
+                yield UnitProblem(
+                    ctx.uri, self.format, "skipped", f"attachment type {ctype} not extracted", member=member
+                )
                 continue
             payload = part.get_payload(decode=True)
             data = payload if isinstance(payload, bytes) else b""
@@ -60,12 +61,14 @@ class EmlExtractor:
                 if ctype == "text/html":
                     content = _html_to_text(content)
             except (ExtractionError, SkipObject) as exc:
-                yield UnitProblem(ctx.uri, self.format, "failed", f"attachment: {exc}", member=member, size_bytes=len(data))
+                yield UnitProblem(
+                    ctx.uri, self.format, "failed", f"attachment: {exc}", member=member, size_bytes=len(data)
+                )
                 continue
             yield Unit(ctx.uri, ctype.split("/")[-1], content, sha256_hex(data), len(data), member=member)
 
     @staticmethod
-    def _part_text(part: EmailMessage) -> str:
+    def _part_text(part: MIMEPart) -> str:
         try:
             content = part.get_content()
         except (LookupError, ValueError):  # unknown charset, bad transfer encoding

@@ -56,7 +56,9 @@ class PdfExtractor:
                     page_text = pages[i].extract_text() or ""
                     chars += len(page_text)
                     if chars > ctx.limits.max_unit_chars:
-                        raise LimitExceededError("max_unit_chars", f"PDF text longer than {ctx.limits.max_unit_chars} characters")
+                        raise LimitExceededError(
+                            "max_unit_chars", f"PDF text longer than {ctx.limits.max_unit_chars} characters"
+                        )
                     texts.append(page_text)
             except ExtractionError:
                 raise

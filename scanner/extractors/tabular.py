@@ -6,7 +6,7 @@ import csv
 import io
 import sys
 from collections.abc import Iterator
-from typing import BinaryIO, ClassVar
+from typing import Any, BinaryIO, ClassVar, cast
 
 from scanner.errors import ExtractionError
 from scanner.extractors.base import ExtractContext, SkipObject, detect_encoding, spool
@@ -22,12 +22,12 @@ class CsvExtractor:
     delimiter: ClassVar[str] = ","
 
     def extract(self, stream: BinaryIO, ctx: ExtractContext) -> Iterator[Unit | UnitProblem]:
-        buffered = io.BufferedReader(stream, buffer_size=1 << 20) if not hasattr(stream, "peek") else stream  # type: ignore[arg-type]
-        sample = buffered.peek(64 << 10)[: 64 << 10]  # type: ignore[union-attr]
+        buffered: Any = stream if hasattr(stream, "peek") else io.BufferedReader(cast(Any, stream), 1 << 20)
+        sample = buffered.peek(64 << 10)[: 64 << 10]
         if not sample:
             raise SkipObject("empty file")
         encoding = detect_encoding(sample, complete=len(sample) < (64 << 10))
-        text = io.TextIOWrapper(buffered, encoding=encoding, errors="strict", newline="")  # type: ignore[arg-type]
+        text = io.TextIOWrapper(buffered, encoding=encoding, errors="strict", newline="")
         reader = csv.reader(text, delimiter=self.delimiter)
         limit = ctx.limits.max_record_bytes
         try:
@@ -37,15 +37,21 @@ class CsvExtractor:
             columns = [h.strip() or f"column_{i}" for i, h in enumerate(header)]
             for index, row in enumerate(reader):
                 if ctx.limits.max_records is not None and index >= ctx.limits.max_records:
-                    yield UnitProblem(ctx.uri, self.format, "skipped", f"limit max_records: rows after {index} not read", record=index)
+                    yield UnitProblem(
+                        ctx.uri, self.format, "skipped", f"limit max_records: rows after {index} not read", record=index
+                    )
                     return
                 size = sum(len(v) for v in row)
                 if size > limit:
-                    yield UnitProblem(ctx.uri, self.format, "failed", f"limit max_record_bytes: row over {limit} characters", record=index)
+                    yield UnitProblem(
+                        ctx.uri,
+                        self.format,
+                        "failed",
+                        f"limit max_record_bytes: row over {limit} characters",
+                        record=index,
+                    )
                     continue
-                record = {
-                    (columns[i] if i < len(columns) else f"column_{i}"): value for i, value in enumerate(row)
-                }
+                record = {(columns[i] if i < len(columns) else f"column_{i}"): value for i, value in enumerate(row)}
                 yield record_unit(ctx, self.format, index, record, size)
         except UnicodeDecodeError as exc:
             raise ExtractionError(f"undecodable text as {encoding} at byte {exc.start} of a read block") from exc
@@ -79,7 +85,13 @@ class ParquetExtractor:
             for batch in pfile.iter_batches(batch_size=1024):
                 for row in batch.to_pylist():
                     if ctx.limits.max_records is not None and index >= ctx.limits.max_records:
-                        yield UnitProblem(ctx.uri, self.format, "skipped", f"limit max_records: rows after {index} not read", record=index)
+                        yield UnitProblem(
+                            ctx.uri,
+                            self.format,
+                            "skipped",
+                            f"limit max_records: rows after {index} not read",
+                            record=index,
+                        )
                         return
                     yield record_unit(ctx, self.format, index, row)
                     index += 1

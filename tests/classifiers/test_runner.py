@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from typing import ClassVar
@@ -29,7 +30,11 @@ class TokenClassifier:
 
 def make_set(size: int, overlap: int) -> ClassifierSet:
     cs = ClassifierSet(
-        [TokenClassifier()], fingerprint=Fingerprinter(b"k" * 32), min_score=0.4, window_chars=size, window_overlap=overlap
+        [TokenClassifier()],
+        fingerprint=Fingerprinter(b"k" * 32),
+        min_score=0.4,
+        window_chars=size,
+        window_overlap=overlap,
     )
     cs.setup()
     return cs
@@ -51,7 +56,7 @@ def test_windows_cover_the_text_exactly(text: str, chunk: int, size: int) -> Non
     owned = [(w.offset, min(w.owned_end, len(text))) for w in ws]
     # the owned regions tile [0, len(text)) without gaps or overlaps
     assert owned[0][0] == 0 and owned[-1][1] == len(text)
-    for (_, end), (start, _) in zip(owned, owned[1:], strict=False):
+    for (_, end), (start, _) in itertools.pairwise(owned):
         assert end == start
 
 

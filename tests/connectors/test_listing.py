@@ -25,7 +25,12 @@ def test_local_listing_reports_what_it_cannot_read(tmp_path: Path) -> None:
     items = {relative_path(str(tmp_path), i.uri): i for i in LocalConnector().iter_objects(str(tmp_path))}
     assert isinstance(items["a.txt"], SourceObject) and items["a.txt"].size == 1
     assert isinstance(items["sub/b.md"], SourceObject)
-    for name, fragment in [("loop", "link"), ("dangling.txt", "link"), ("dirlink", "directory"), ("pipe.txt", "regular file")]:
+    for name, fragment in [
+        ("loop", "link"),
+        ("dangling.txt", "link"),
+        ("dirlink", "directory"),
+        ("pipe.txt", "regular file"),
+    ]:
         item = items[name]
         assert isinstance(item, ListingProblem) and item.status == "skipped" and fragment in item.reason
 

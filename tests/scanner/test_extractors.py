@@ -41,7 +41,11 @@ def test_jsonl_records_fields_and_failures() -> None:
     assert [type(u).__name__ for u in units] == ["Unit", "UnitProblem", "Unit"]
     first = units[0]
     assert isinstance(first, Unit) and first.record == 0
-    assert [(f.name, first.text[f.start : f.end]) for f in first.fields] == [("a", "x"), ("b.c[0]", "y"), ("b.c[1]", "5")]
+    assert [(f.name, first.text[f.start : f.end]) for f in first.fields] == [
+        ("a", "x"),
+        ("b.c[0]", "y"),
+        ("b.c[1]", "5"),
+    ]
     assert isinstance(units[1], UnitProblem) and units[1].record == 1 and "invalid JSON" in units[1].reason
     assert units[2].record == 2 and units[2].text == ""
 
@@ -54,10 +58,13 @@ def test_jsonl_over_long_record_is_failed_with_the_limit_named() -> None:
 
 
 def test_csv_rows_are_records_with_column_names() -> None:
-    units = extract(CsvExtractor(), "name,city\nAnn,Köln\n\"B, C\",Paris\n".encode("utf-16"))
+    units = extract(CsvExtractor(), 'name,city\nAnn,Köln\n"B, C",Paris\n'.encode("utf-16"))
     assert [u.record for u in units] == [0, 1]
     u = units[1]
-    assert isinstance(u, Unit) and [(f.name, u.text[f.start : f.end]) for f in u.fields] == [("name", "B, C"), ("city", "Paris")]
+    assert isinstance(u, Unit) and [(f.name, u.text[f.start : f.end]) for f in u.fields] == [
+        ("name", "B, C"),
+        ("city", "Paris"),
+    ]
 
 
 def test_html_visible_and_hidden_text_are_kept_apart() -> None:
@@ -118,8 +125,12 @@ def test_csv_fuzz_raises_only_our_errors(text: str) -> None:
 
 
 @settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
-@given(st.binary(max_size=3000), st.sampled_from([".pdf", ".docx", ".html", ".json", ".eml", ".parquet", ".txt", ".csv"]))
-def test_any_bytes_in_any_format_end_as_rows(fast_worker: Worker, tmp_path_factory: pytest.TempPathFactory, data: bytes, ext: str) -> None:
+@given(
+    st.binary(max_size=3000), st.sampled_from([".pdf", ".docx", ".html", ".json", ".eml", ".parquet", ".txt", ".csv"])
+)
+def test_any_bytes_in_any_format_end_as_rows(
+    fast_worker: Worker, tmp_path_factory: pytest.TempPathFactory, data: bytes, ext: str
+) -> None:
     path = tmp_path_factory.mktemp("fuzz") / f"f{ext}"
     path.write_bytes(data)
     outputs = list(fast_worker.run(ScanTask(0, LocalConnector()._item(path))))  # type: ignore[arg-type]
