@@ -9,7 +9,9 @@ window that owns it, and found exactly once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from classifiers.base import Classifier, Confidence, Detection, Finding
@@ -41,8 +43,21 @@ def windows(chunks: Iterable[str], *, size: int, overlap: int) -> Iterator[Windo
         yield Window(offset, buf, offset + len(buf) + 1)
 
 
+#: Decides whether the expensive classifiers run on a window, given the window's text and the
+#: cheap detections (with their values) found in the unit so far.
+Gate = Callable[[str, Sequence[tuple[Detection, str]]], bool]
+
+#: Units up to this many characters are remembered by content, so repeated text is classified once.
+CACHE_MAX_CHARS = 100_000
+CACHE_ENTRIES = 4096
+
+
 class ClassifierSet:
-    """The classifiers of one profile, set up once, applied to whole units."""
+    """The classifiers of one profile, set up once, applied to whole units.
+
+    Cheap classifiers run on every window; expensive ones (NER) run where the
+    ``gate`` says they can matter, or everywhere when there is no gate.
+    """
 
     def __init__(
         self,
@@ -52,12 +67,17 @@ class ClassifierSet:
         min_score: float,
         window_chars: int,
         window_overlap: int,
+        gate: Gate | None = None,
     ) -> None:
         self.classifiers = tuple(classifiers)
+        self._cheap = tuple(c for c in classifiers if not getattr(c, "expensive", False))
+        self._expensive = tuple(c for c in classifiers if getattr(c, "expensive", False))
         self._fingerprint = fingerprint
         self._min_score = min_score
         self._size = window_chars
         self._overlap = window_overlap
+        self.gate = gate
+        self._cache: OrderedDict[tuple[str, tuple[str, ...]], list[tuple[Detection, str, str]]] = OrderedDict()
 
     @property
     def entity_types(self) -> frozenset[str]:
@@ -72,19 +92,44 @@ class ClassifierSet:
 
         The value is handed to the caller only to fingerprint and mask it.
         """
+        if isinstance(chunks, list | tuple) and len(chunks) == 1 and len(chunks[0]) <= min(CACHE_MAX_CHARS, self._size):
+            key = (hashlib.sha256(chunks[0].encode("utf-8", "surrogatepass")).hexdigest(), tuple(context))
+            hit = self._cache.get(key)
+            if hit is None:
+                hit = list(self._detect(chunks, context))
+                self._cache[key] = hit
+                if len(self._cache) > CACHE_ENTRIES:
+                    self._cache.popitem(last=False)
+            else:
+                self._cache.move_to_end(key)
+            yield from hit
+            return
+        yield from self._detect(chunks, context)
+
+    def _detect(self, chunks: Iterable[str], context: Sequence[str]) -> Iterator[tuple[Detection, str, str]]:
+        cheap_so_far: list[tuple[Detection, str]] = []
         for window in windows(chunks, size=self._size, overlap=self._overlap):
-            for classifier in self.classifiers:
-                try:
-                    found = classifier.classify(window.text, context=context)
-                except Exception as exc:
-                    raise ClassifierError(f"classifier '{classifier.name}' failed: {type(exc).__name__}") from exc
-                for det in found:
-                    start = window.offset + det.start
-                    if start >= window.owned_end or det.score < self._min_score or det.end <= det.start:
-                        continue
-                    value = window.text[det.start : det.end]
-                    shifted = Detection(det.entity_type, start, window.offset + det.end, det.score, det.detector)
-                    yield shifted, classifier.name, value
+            found = list(self._run(self._cheap, window, context))
+            cheap_so_far.extend((det, value) for det, _, value in found)
+            yield from found
+            if self._expensive and (self.gate is None or self.gate(window.text, cheap_so_far)):
+                yield from self._run(self._expensive, window, context)
+
+    def _run(
+        self, classifiers: Sequence[Classifier], window: Window, context: Sequence[str]
+    ) -> Iterator[tuple[Detection, str, str]]:
+        for classifier in classifiers:
+            try:
+                found = classifier.classify(window.text, context=context)
+            except Exception as exc:
+                raise ClassifierError(f"classifier '{classifier.name}' failed: {type(exc).__name__}") from exc
+            for det in found:
+                start = window.offset + det.start
+                if start >= window.owned_end or det.score < self._min_score or det.end <= det.start:
+                    continue
+                value = window.text[det.start : det.end]
+                shifted = Detection(det.entity_type, start, window.offset + det.end, det.score, det.detector)
+                yield shifted, classifier.name, value
 
     def finding(self, det: Detection, classifier: str, value: str, *, field: str | None, base: int) -> Finding:
         """A stored finding: offsets relative to ``base`` (the field's start), fingerprinted and masked."""

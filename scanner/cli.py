@@ -21,9 +21,9 @@ from tqdm import tqdm
 
 from connectors import SourceObject
 from scanner.config import load_settings
+from scanner.driver import scan as run_scan
 from scanner.errors import ConfigError, IngestguardError
 from scanner.pipeline import Row
-from scanner.scan import scan as run_scan
 from scanner.version import __version__
 
 EXIT_OK, EXIT_FAILED_OBJECTS, EXIT_USAGE, EXIT_CANNOT_RUN, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -113,6 +113,11 @@ def main(verbose: int) -> None:
 )
 @click.option("--workers", type=click.IntRange(min=0), help="Worker processes (0 = one per core).")
 @click.option("--engine", type=click.Choice(["local", "serial"]), help="Where classification runs.")
+@click.option(
+    "--profile",
+    type=click.Choice(["fast", "balanced", "thorough"]),
+    help="fast: no NER; balanced: NER where it can change a label (default); thorough: NER everywhere.",
+)
 @click.option("--include", multiple=True, help="Only objects matching this glob (repeatable).")
 @click.option("--exclude", multiple=True, help="Leave out objects matching this glob (repeatable).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary table.")
@@ -122,6 +127,7 @@ def scan(
     config_dir: Path | None,
     workers: int | None,
     engine: str | None,
+    profile: str | None,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
     quiet: bool,
@@ -132,6 +138,8 @@ def scan(
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
+    if profile:
+        settings = settings.with_profile(profile)
     if include or exclude:
         scan_settings = settings.scan.model_copy(
             update={"include": list(include) or settings.scan.include, "exclude": [*settings.scan.exclude, *exclude]}

@@ -64,6 +64,11 @@ class Settings:
     labels: LabelPolicy
     sources: dict[str, str]
 
+    def with_profile(self, profile: str) -> Settings:
+        """The same settings with another classifier profile (fast, balanced, thorough)."""
+        classifiers = ClassifierSettings.model_validate({**self.classifiers.model_dump(), "profile": profile})
+        return Settings(self.scan, classifiers, self.labels, self.sources)
+
 
 def _read_yaml(name: str, config_dir: Path | None) -> tuple[Any, str]:
     if config_dir is not None:

@@ -19,7 +19,8 @@ from typing import Any, BinaryIO, cast
 from classifiers.base import Finding
 from classifiers.fingerprint import Fingerprinter
 from classifiers.markings import MarkingsClassifier
-from classifiers.pii import PiiClassifier
+from classifiers.ner import SpacyNerClassifier
+from classifiers.patterns import PatternPiiClassifier
 from classifiers.runner import ClassifierSet
 from connectors import ConnectorRegistry, SourceObject
 from labels import Label, Labeler
@@ -28,6 +29,7 @@ from scanner.errors import IngestguardError, describe_exception
 from scanner.extractors import ExtractContext, SkipObject, choose
 from scanner.extractors.base import CountingReader
 from scanner.extractors.compression import decompress
+from scanner.gating import NerGate
 from scanner.units import LazyText, Unit, UnitProblem
 
 log = logging.getLogger(__name__)
@@ -58,24 +60,35 @@ class TaskOutput:
     object_row: Row | None = None
 
 
-def build_classifiers(settings: Settings, key: bytes) -> ClassifierSet:
-    """The classifier set a profile asks for (not yet set up)."""
+def build_classifiers(settings: Settings, key: bytes, *, profile: str | None = None) -> ClassifierSet:
+    """The classifier set a profile asks for (not yet set up).
+
+    ``fast`` leaves NER out; ``balanced`` gates it with the label rules;
+    ``thorough`` runs it everywhere.
+    """
     cs = settings.classifiers
+    profile = profile or cs.profile
     members: list[Any] = []
-    if cs.pii.enabled:
-        members.append(PiiClassifier(cs.pii))
+    if cs.patterns.enabled:
+        members.append(PatternPiiClassifier(cs.patterns))
+    if cs.ner.enabled and profile != "fast":
+        members.append(SpacyNerClassifier(cs.ner))
     if cs.secrets.enabled:
         from classifiers.secrets import SecretsClassifier
 
         members.append(SecretsClassifier(enabled_types=cs.secrets.entities))
     if cs.markings.enabled:
         members.append(MarkingsClassifier(cs.markings))
+    gate = None
+    if profile == "balanced":
+        gate = NerGate(Labeler(settings.labels), ner_types=cs.ner.entities, always_for=cs.ner.always_for)
     return ClassifierSet(
         members,
         fingerprint=Fingerprinter(key),
         min_score=cs.min_score,
         window_chars=cs.window.chars,
         window_overlap=cs.window.overlap,
+        gate=gate,
     )
 
 

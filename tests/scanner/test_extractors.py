@@ -145,7 +145,13 @@ def test_any_bytes_in_any_format_end_as_rows(
 def fast_worker() -> Worker:
     """A worker without NER (patterns only), for big or many inputs."""
     s = load_settings()
-    classifiers = s.classifiers.model_copy(update={"pii": s.classifiers.pii.model_copy(update={"enabled": False})})
+    off = {"enabled": False}
+    classifiers = s.classifiers.model_copy(
+        update={
+            "patterns": s.classifiers.patterns.model_copy(update=off),
+            "ner": s.classifiers.ner.model_copy(update=off),
+        }
+    )
     w = Worker(type(s)(s.scan, classifiers, s.labels, s.sources), TEST_KEY.encode())
     w.setup()
     return w

@@ -47,7 +47,7 @@ def test_missing_spacy_model_is_one_line_naming_model_and_command(tmp_path: Path
     cfg = tmp_path / "cfg"
     cfg.mkdir()
     (cfg / "classifiers.yaml").write_text(
-        "pii:\n  spacy_model: en_core_web_doesnotexist\n  model_install_hint: pip install en-core-web-doesnotexist\n"
+        "ner:\n  spacy_model: en_core_web_doesnotexist\n  model_install_hint: pip install en-core-web-doesnotexist\n"
         "  entities: [PERSON]\n"
     )
     (tmp_path / "src").mkdir()

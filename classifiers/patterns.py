@@ -1,0 +1,202 @@
+"""Presidio's pattern recognizers, driven directly: no tokenizer, no NLP artifacts per call.
+
+Presidio's ``AnalyzerEngine`` tokenizes and lemmatizes every text (with spaCy)
+before any regex runs, so even its pattern-only recognizers cost more than NER
+would. This classifier keeps what Presidio knows — each recognizer's
+patterns, base scores, checksum validators (Luhn, IBAN mod-97, SSN rules, …)
+and context words — and applies it in one cheap pass over the raw text:
+
+* each pattern is compiled once and run with ``finditer``; a match is scored
+  with Presidio's rules (validator true → 1.0, false or invalidated → dropped);
+* context words are looked for in a proximity window around the match (and in
+  the unit's field names), raising the score as Presidio's context enhancer does
+  (+0.35, at least 0.4);
+* the phone recognizer (``phonenumbers``) runs only around digit runs that
+  could be a phone number.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from classifiers.base import Detection
+from classifiers.settings import PatternSettings
+from scanner.errors import ClassifierError
+
+log = logging.getLogger(__name__)
+
+_WORD = re.compile(r"[a-z0-9#]+")
+_PHONE_CANDIDATE = re.compile(r"\+?\(?\d[\d\s().\-/]{5,}\d")
+CONTEXT_BOOST = 0.35
+CONTEXT_FLOOR = 0.4
+
+
+@dataclass(frozen=True, slots=True)
+class _Pattern:
+    entity: str
+    name: str
+    regex: Any  # a compiled ``regex`` pattern
+    score: float
+    validate: Callable[[str], bool | None]
+    invalidate: Callable[[str], bool | None]
+    context: tuple[str, ...]
+    recognizer: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Whole:
+    """A recognizer whose ``analyze`` is its own logic (phone numbers, IBAN)."""
+
+    recognizer: Any
+    entity: str
+    context: tuple[str, ...]
+    prefilter: re.Pattern[str] | None
+
+
+def _context_hit(words: set[str], joined: str, context: Sequence[str]) -> bool:
+    for word in context:
+        if " " in word:
+            if word in joined:
+                return True
+        elif word in words or word + "s" in words:
+            return True
+    return False
+
+
+class PatternPiiClassifier:
+    """Presidio's predefined pattern recognizers for the configured entities, without its NLP pass."""
+
+    name: ClassVar[str] = "pii"
+    expensive: ClassVar[bool] = False
+
+    def __init__(self, settings: PatternSettings) -> None:
+        self._settings = settings
+        self._patterns: list[_Pattern] = []
+        self._whole: list[_Whole] = []
+        self._entities = frozenset(settings.entities)
+
+    @property
+    def entity_types(self) -> frozenset[str]:
+        return self._entities
+
+    def setup(self) -> None:
+        if self._patterns or self._whole:
+            return
+        from classifiers.pii import use_offline_public_suffix_list
+
+        use_offline_public_suffix_list()
+        logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
+        import regex
+        from presidio_analyzer import PatternRecognizer, RecognizerRegistry
+
+        registry = RecognizerRegistry(supported_languages=[self._settings.language])
+        registry.load_predefined_recognizers(languages=[self._settings.language])
+        flags = registry.global_regex_flags
+        covered: set[str] = set()
+        recognizer_list: list[Any] = list(registry.recognizers)
+        for rec in recognizer_list:
+            entity = rec.supported_entities[0] if rec.supported_entities else ""
+            if entity not in self._entities or len(rec.supported_entities) != 1:
+                continue
+            extra = self._settings.context_words.get(entity, [])
+            context = tuple(dict.fromkeys(w.lower() for w in [*(rec.context or []), *extra]))
+            covered.add(entity)
+            if isinstance(rec, PatternRecognizer) and "analyze" not in type(rec).__dict__:
+                patterns: list[Any] = getattr(rec, "patterns", [])
+                for p in patterns:
+                    self._patterns.append(
+                        _Pattern(
+                            entity,
+                            p.name,
+                            regex.compile(p.regex, flags=flags),
+                            p.score,
+                            rec.validate_result,
+                            rec.invalidate_result,
+                            context,
+                            str(getattr(rec, "name", type(rec).__name__)),
+                        )
+                    )
+            else:
+                prefilter = _PHONE_CANDIDATE if entity == "PHONE_NUMBER" else None
+                self._whole.append(_Whole(rec, entity, context, prefilter))
+        missing = sorted(self._entities - covered)
+        if missing:
+            raise ClassifierError(f"presidio has no pattern recognizer for {', '.join(missing)}")
+
+    def classify(self, text: str, *, context: Sequence[str] = ()) -> list[Detection]:
+        if not text:
+            return []
+        lowered = text.lower()
+        field_words = {w for c in context for w in _WORD.findall(c.lower())}
+        found: list[Detection] = []
+        for p in self._patterns:
+            for m in p.regex.finditer(text):
+                start, end = m.span()
+                if start == end:
+                    continue
+                value = text[start:end]
+                score = p.score
+                verdict = p.validate(value)
+                if verdict is not None:
+                    if not verdict:
+                        continue
+                    score = 1.0
+                if p.invalidate(value):
+                    continue
+                score = self._with_context(score, lowered, start, end, p.context, field_words)
+                found.append(Detection(p.entity, start, end, round(score, 4), f"{p.recognizer}:{p.name}"))
+        for w in self._whole:
+            for start, end, score in self._run_whole(w, text):
+                score = self._with_context(score, lowered, start, end, w.context, field_words)
+                found.append(Detection(w.entity, start, end, round(score, 4), type(w.recognizer).__name__))
+        return _dedupe(found)
+
+    def _run_whole(self, w: _Whole, text: str) -> list[tuple[int, int, float]]:
+        spans: list[tuple[int, int]]
+        if w.prefilter is None:
+            spans = [(0, len(text))]
+        else:
+            spans = []
+            for m in w.prefilter.finditer(text):
+                lo, hi = max(0, m.start() - 8), min(len(text), m.end() + 8)
+                if spans and lo <= spans[-1][1]:
+                    spans[-1] = (spans[-1][0], hi)
+                else:
+                    spans.append((lo, hi))
+        out: list[tuple[int, int, float]] = []
+        for lo, hi in spans:
+            for r in w.recognizer.analyze(text[lo:hi], [w.entity], None):
+                out.append((lo + r.start, lo + r.end, float(r.score)))
+        return out
+
+    def _with_context(
+        self, score: float, lowered: str, start: int, end: int, context: Sequence[str], field_words: set[str]
+    ) -> float:
+        if score >= 1.0 or not context:
+            return score
+        hit = _context_hit(field_words, " ".join(sorted(field_words)), context)
+        if not hit:
+            window = (
+                lowered[max(0, start - self._settings.context_before) : start]
+                + " "
+                + lowered[end : end + self._settings.context_after]
+            )
+            words = set(_WORD.findall(window))
+            hit = _context_hit(words, " ".join(_WORD.findall(window)), context)
+        if not hit:
+            return score
+        return min(1.0, max(score + CONTEXT_BOOST, CONTEXT_FLOOR))
+
+
+def _dedupe(found: list[Detection]) -> list[Detection]:
+    """Of overlapping detections of one type keep the best (highest score, then longest)."""
+    kept: list[Detection] = []
+    for det in sorted(found, key=lambda d: (-d.score, -(d.end - d.start), d.start)):
+        if any(k.entity_type == det.entity_type and k.start < det.end and det.start < k.end for k in kept):
+            continue
+        kept.append(det)
+    return sorted(kept, key=lambda d: (d.start, d.end, d.entity_type))
