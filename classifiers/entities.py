@@ -25,6 +25,7 @@ class Family(StrEnum):
 _PRESIDIO: dict[str, Family] = {
     "PERSON": Family.PERSONAL,
     "LOCATION": Family.PERSONAL,
+    "STREET_ADDRESS": Family.PERSONAL,
     "NRP": Family.PERSONAL,
     "EMAIL_ADDRESS": Family.PERSONAL,
     "PHONE_NUMBER": Family.PERSONAL,

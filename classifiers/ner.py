@@ -8,6 +8,7 @@ Presidio maps them and scored 0.85, Presidio's score for spaCy entities.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -28,6 +29,13 @@ LABELS = {
     "TIME": "DATE_TIME",
 }
 NER_SCORE = 0.85
+#: A calendar date or time: a month or weekday name, a numeric date, a year, a clock time.
+_ABSOLUTE_DATE = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b"
+    r"|\b(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\b"
+    r"|\b\d{1,4}[-/.]\d{1,2}(?:[-/.]\d{1,4})?\b|\b(?:1[6-9]|20)\d\d\b|\b\d{1,2}:\d\d\b",
+    re.IGNORECASE,
+)
 _EXCLUDE = ("tagger", "parser", "lemmatizer", "senter")
 
 
@@ -71,6 +79,8 @@ class SpacyNerClassifier:
         out: list[Detection] = []
         for ent in self._nlp(text).ents:
             entity = LABELS.get(ent.label_)
+            if entity == "DATE_TIME" and not _ABSOLUTE_DATE.search(ent.text):
+                continue  # "next week", "this morning": relative dates identify nobody
             if entity in self._entities:
                 out.append(Detection(entity, ent.start_char, ent.end_char, NER_SCORE, f"spacy:{ent.label_}"))
         return out

@@ -52,6 +52,37 @@ CACHE_MAX_CHARS = 100_000
 CACHE_ENTRIES = 4096
 
 
+#: A detection inside a stronger one of another type is part of it, not an entity of its own
+#: (the domain inside an e-mail address, the "phone number" inside a card number).
+STRONG_SCORE = 0.85
+#: Types that are never folded into a containing detection: credentials stay visible as such.
+NEVER_FOLDED = ("SECRET_",)
+#: Types whose spans are too loose to swallow others (a NER "date" may cover a phone number).
+LOOSE_CONTAINERS = frozenset({"DATE_TIME", "ORGANIZATION", "NRP"})
+
+
+def resolve(found: list[tuple[Detection, str, str]]) -> list[tuple[Detection, str, str]]:
+    """Drop detections inside a stronger (longer, or equally long and better-scored) one of another type."""
+    strong = [d for d, _, _ in found if d.score >= STRONG_SCORE and d.entity_type not in LOOSE_CONTAINERS]
+    if not strong:
+        return found
+    kept = []
+    for item in found:
+        det = item[0]
+        inside = any(
+            s.entity_type != det.entity_type
+            and s.start <= det.start
+            and det.end <= s.end
+            and ((s.end - s.start) > (det.end - det.start) or s.score > det.score)
+            and s.score >= det.score
+            for s in strong
+        )
+        if inside and not det.entity_type.startswith(NEVER_FOLDED):
+            continue
+        kept.append(item)
+    return kept
+
+
 class ClassifierSet:
     """The classifiers of one profile, set up once, applied to whole units.
 
@@ -111,9 +142,9 @@ class ClassifierSet:
         for window in windows(chunks, size=self._size, overlap=self._overlap):
             found = list(self._run(self._cheap, window, context))
             cheap_so_far.extend((det, value) for det, _, value in found)
-            yield from found
             if self._expensive and (self.gate is None or self.gate(window.text, cheap_so_far)):
-                yield from self._run(self._expensive, window, context)
+                found.extend(self._run(self._expensive, window, context))
+            yield from resolve(found)
 
     def _run(
         self, classifiers: Sequence[Classifier], window: Window, context: Sequence[str]

@@ -68,6 +68,10 @@ class NerSettings(_Strict):
 Profile = Literal["fast", "balanced", "thorough"]
 
 
+class AddressSettings(_Strict):
+    enabled: bool = True
+
+
 class SecretsSettings(_Strict):
     enabled: bool = True
     entities: list[str] | None = None
@@ -112,5 +116,6 @@ class ClassifierSettings(_Strict):
     window: WindowSettings = WindowSettings()
     patterns: PatternSettings = PatternSettings()
     ner: NerSettings = NerSettings()
+    addresses: AddressSettings = AddressSettings()
     secrets: SecretsSettings = SecretsSettings()
     markings: MarkingsSettings = MarkingsSettings()

@@ -33,9 +33,28 @@ You Your
 COMMON_OPENERS = frozenset(_OPENERS.split())
 
 
+_LOWER_WORD = re.compile(r"\b[a-z][a-z'’\-]*\b")
+_INNER_CAPITAL = re.compile(r"[a-z][A-Z]")
+#: Names with an inner capital (McDonald, DeVito, O'Neill) are still names; other CamelCase is code.
+_NAME_PREFIX = re.compile(r"^(?:Mc|Mac|De|Di|Da|Du|La|Le|Van|Von|O'|O’|D'|D’)[A-Z]")
+
+
 def entity_candidates(text: str) -> int:
-    """Distinct capitalised words that could belong to a named entity."""
-    return len({w for w in _CAPITALISED.findall(text) if w not in COMMON_OPENERS})
+    """Distinct capitalised words that could belong to a named entity.
+
+    Left out: common sentence openers, words the same text also uses in lower
+    case (a proper noun rarely appears uncapitalised beside itself), and
+    CamelCase identifiers other than name-like ones (``TypeError``, not ``McDonald``).
+    """
+    lower = {w.lower() for w in _LOWER_WORD.findall(text)}
+    out = set()
+    for word in _CAPITALISED.findall(text):
+        if word in COMMON_OPENERS or word.lower() in lower:
+            continue
+        if _INNER_CAPITAL.search(word) and not _NAME_PREFIX.match(word):
+            continue
+        out.add(word)
+    return len(out)
 
 
 class NerGate:

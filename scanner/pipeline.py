@@ -16,6 +16,7 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, cast
 
+from classifiers.addresses import StreetAddressClassifier
 from classifiers.base import Finding
 from classifiers.fingerprint import Fingerprinter
 from classifiers.markings import MarkingsClassifier
@@ -71,6 +72,8 @@ def build_classifiers(settings: Settings, key: bytes, *, profile: str | None = N
     members: list[Any] = []
     if cs.patterns.enabled:
         members.append(PatternPiiClassifier(cs.patterns))
+    if cs.addresses.enabled:
+        members.append(StreetAddressClassifier())
     if cs.ner.enabled and profile != "fast":
         members.append(SpacyNerClassifier(cs.ner))
     if cs.secrets.enabled:
