@@ -6,7 +6,7 @@ PIP    := $(BIN)/python -m pip
 # Extra pip flags, e.g. PIP_FLAGS=--no-cache-dir
 PIP_FLAGS ?= --disable-pip-version-check --progress-bar off -q
 
-.PHONY: demo test lint typecheck clean install-demo install-test
+.PHONY: demo test bench lint typecheck clean install-demo install-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ demo: install-demo
 
 test: install-test
 	$(BIN)/python -m pytest -q
+
+# The benchmark (minutes, not part of `make test`): prints tables, writes benchmarks/results/latest.json.
+bench: install-test
+	$(BIN)/python -m benchmarks.run
 
 lint: install-test
 	$(BIN)/ruff check scanner classifiers connectors labels tests

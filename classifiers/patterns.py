@@ -162,7 +162,7 @@ class PatternPiiClassifier:
         else:
             spans = []
             for m in w.prefilter.finditer(text):
-                lo, hi = max(0, m.start() - 8), min(len(text), m.end() + 8)
+                lo, hi = max(0, m.start() - 8), min(len(text), m.end() + 24)  # room for an extension
                 if spans and lo <= spans[-1][1]:
                     spans[-1] = (spans[-1][0], hi)
                 else:
