@@ -18,8 +18,9 @@ $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
 	rm -f $(VENV)/.test-installed
 	touch $@
 
-$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+$(VENV)/.test-installed: pyproject.toml package-lock.json | $(BIN)/python
 	$(PIP) install $(PIP_FLAGS) -e '.[dev]'
+	npm ci --no-audit --no-fund --loglevel=error   # Azurite, the Azure Storage emulator the tests start
 	rm -f $(VENV)/.demo-installed
 	touch $@
 

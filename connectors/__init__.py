@@ -24,6 +24,18 @@ def _local() -> Connector:
     return LocalConnector()
 
 
+def _s3() -> Connector:
+    from connectors.s3 import S3Connector
+
+    return S3Connector()
+
+
+def _azure() -> Connector:
+    from connectors.azure_blob import AzureBlobConnector
+
+    return AzureBlobConnector()
+
+
 def _generic() -> Connector:
     from connectors.filesystem import FsspecConnector
 
@@ -31,7 +43,9 @@ def _generic() -> Connector:
 
 
 #: Built-in factories by scheme; ``*`` is the fsspec fallback for any other URL.
-BUILTIN: Mapping[str, Callable[[], Connector]] = MappingProxyType({"file": _local, "*": _generic})
+BUILTIN: Mapping[str, Callable[[], Connector]] = MappingProxyType(
+    {"file": _local, "s3": _s3, "s3a": _s3, "az": _azure, "abfs": _azure, "abfss": _azure, "*": _generic}
+)
 
 
 class ConnectorRegistry:
@@ -49,6 +63,8 @@ class ConnectorRegistry:
 
     def for_uri(self, uri: str) -> Connector:
         scheme = scheme_of(uri)
+        if scheme == "https" and ".blob.core." in uri.split("/", 3)[2]:
+            scheme = "az"  # https://ACCOUNT.blob.core.windows.net/… is Azure Blob Storage
         key = scheme if scheme in self._factories else "*"
         if key not in self._factories:
             raise UnsupportedSchemeError(f"{uri}: no connector for '{scheme}://'")

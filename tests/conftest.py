@@ -55,3 +55,21 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     env["HOME"] = str(tmp_path / "home")
     env.pop("PYTHONWARNINGS", None)
     return env
+
+
+@pytest.fixture(scope="session")
+def s3_service() -> Iterator[Any]:
+    """moto's S3 server on 127.0.0.1, shared by the session."""
+    from tests.services import moto_s3
+
+    with moto_s3() as service:
+        yield service
+
+
+@pytest.fixture(scope="session")
+def azure_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Azurite (blob) on 127.0.0.1, shared by the session."""
+    from tests.services import azurite
+
+    with azurite(tmp_path_factory.mktemp("azurite")) as service:
+        yield service

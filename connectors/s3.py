@@ -1,0 +1,119 @@
+"""Amazon S3 (``s3://bucket/prefix``) through s3fs, with the standard AWS credential chain.
+
+Credentials come only from where AWS tools look (environment, shared profile,
+instance or task role); an endpoint override (MinIO, moto, a VPC endpoint)
+comes from ``$INGESTGUARD_S3_ENDPOINT_URL`` or botocore's own
+``$AWS_ENDPOINT_URL_S3`` / ``$AWS_ENDPOINT_URL``. Objects are read with ranged
+GETs in bounded blocks, so a 200 MB object never needs 200 MB of memory.
+Throttling, 5xx and timeouts are retried by botocore (standard mode, bounded).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any, BinaryIO, ClassVar, cast
+
+from connectors.base import ListingItem, ListingProblem, SourceObject
+from scanner.errors import AccessDeniedError, ConnectorError, SourceNotFoundError, TransientConnectorError
+
+ENDPOINT_ENV = ("INGESTGUARD_S3_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
+#: Bytes fetched per ranged GET while streaming an object.
+BLOCK_SIZE = 8 << 20
+MAX_ATTEMPTS = int(os.environ.get("INGESTGUARD_S3_MAX_ATTEMPTS", "5"))
+
+
+def _endpoint() -> str | None:
+    return next((os.environ[name] for name in ENDPOINT_ENV if os.environ.get(name)), None)
+
+
+def _translate(uri: str, exc: BaseException) -> ConnectorError:
+    name = type(exc).__name__
+    if isinstance(exc, FileNotFoundError):
+        return SourceNotFoundError(f"{uri}: not found")
+    if isinstance(exc, PermissionError) or "AccessDenied" in name or "Forbidden" in name:
+        return AccessDeniedError(f"{uri}: access denied (check the credentials' s3:ListBucket / s3:GetObject rights)")
+    if "Endpoint" in name or "Connect" in name or "Timeout" in name or isinstance(exc, ConnectionError | TimeoutError):
+        return TransientConnectorError(f"{uri}: S3 endpoint {_endpoint() or 'for the region'} unreachable ({name})")
+    return ConnectorError(f"{uri}: S3 request failed ({name})")
+
+
+class S3Connector:
+    """S3 buckets and prefixes; object versions are ETags (and version ids where the bucket has them)."""
+
+    schemes: ClassVar[tuple[str, ...]] = ("s3", "s3a")
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._fs: Any = None
+
+    @property
+    def fs(self) -> Any:
+        if self._fs is None:
+            import s3fs
+
+            endpoint = _endpoint()
+            self._fs = s3fs.S3FileSystem(
+                endpoint_url=endpoint,
+                skip_instance_cache=True,  # never reuse a filesystem (and its credentials) across configurations
+                config_kwargs={
+                    "retries": {"max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+                    "connect_timeout": 5,
+                    "read_timeout": 60,
+                },
+                default_block_size=BLOCK_SIZE,
+                **self._options,
+            )
+        return self._fs
+
+    @staticmethod
+    def _path(uri: str) -> str:
+        return uri.split("://", 1)[1].strip("/")
+
+    def iter_objects(self, root: str) -> Iterator[ListingItem]:
+        path = self._path(root)
+        try:
+            if not self.fs.exists(path):
+                raise SourceNotFoundError(f"{root}: no such bucket or prefix")
+            if self.fs.isfile(path):
+                yield self._item(self.fs.info(path))
+                return
+            walker = self.fs.walk(path, detail=True)
+            for _dir, _subdirs, files in walker:
+                for name in sorted(files):
+                    yield self._item(cast(dict[str, Any], files[name]))
+        except ConnectorError:
+            raise
+        except Exception as exc:
+            raise _translate(root, exc) from exc
+
+    def _item(self, info: dict[str, Any]) -> ListingItem:
+        key = str(info["name"])
+        uri = f"s3://{key}"
+        if info.get("type") == "directory":
+            return ListingProblem(uri, "skipped", "a directory marker, not an object")
+        try:
+            tags = dict(self.fs.get_tags(key) or {})
+        except Exception:
+            tags = {}
+        last: Any = info.get("LastModified")
+        etag = str(info.get("ETag") or "").strip('"') or None
+        version = info.get("VersionId")
+        return SourceObject(
+            uri=uri,
+            size=info.get("size"),
+            version=f"{etag}:{version}" if version else etag,
+            last_modified=None if last is None else (last.isoformat() if hasattr(last, "isoformat") else str(last)),
+            metadata={},
+            tags=tags,
+        )
+
+    def open(self, obj: SourceObject) -> BinaryIO:
+        try:
+            return cast(
+                BinaryIO, self.fs.open(self._path(obj.uri), "rb", block_size=BLOCK_SIZE, cache_type="readahead")
+            )
+        except FileNotFoundError as exc:
+            raise ConnectorError(f"{obj.uri}: disappeared before it could be read") from exc
+        except Exception as exc:
+            raise _translate(obj.uri, exc) from exc
