@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, BinaryIO, ClassVar, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar, cast
 from urllib.parse import urlsplit
 
 from connectors.base import ListingItem, SourceObject
@@ -28,7 +29,11 @@ from scanner.errors import (
     UnsupportedSchemeError,
 )
 
+if TYPE_CHECKING:
+    from scanner.writeback import WriteResult
+
 CHUNK_BYTES = 4 << 20
+FAIL_FAST_SECONDS = 30.0
 RETRY_TOTAL = int(os.environ.get("INGESTGUARD_AZURE_RETRY_TOTAL", "5"))
 
 
@@ -103,14 +108,18 @@ class AzureBlobConnector:
 
     def __init__(self) -> None:
         self._services: dict[str | None, Any] = {}
+        #: account → monotonic time until which reads fail at once: once the SDK's retries are spent on an
+        #: unreachable endpoint, the rest of the scan does not wait out the same retries object by object.
+        self._down_until: dict[str | None, float] = {}
 
     def _service(self, account: str | None) -> Any:
         if account in self._services:
             return self._services[account]
-        from azure.storage.blob import BlobServiceClient
+        from azure.storage.blob import BlobServiceClient, ExponentialRetry
 
         options: dict[str, Any] = {
-            "retry_total": RETRY_TOTAL,
+            # back-off 1 + 2^n s with jitter (the SDK's default starts at 15 s per retry)
+            "retry_policy": ExponentialRetry(initial_backoff=1, increment_base=2, retry_total=RETRY_TOTAL),
             "connection_timeout": 10,
             "read_timeout": 60,
             "max_chunk_get_size": CHUNK_BYTES,
@@ -181,10 +190,43 @@ class AzureBlobConnector:
             ),
         )
 
+    def write_labels(self, obj: SourceObject, labels: Mapping[str, str], *, dry_run: bool) -> WriteResult:
+        """Merge ``labels`` into the blob's index tags and metadata (metadata under an ETag condition)."""
+        from azure.core import MatchConditions
+
+        from scanner.writeback import MAX_TAGS, WriteResult, merged
+
+        loc = parse(obj.uri)
+        blob = self._service(loc.account).get_blob_client(loc.container, loc.path)
+        try:
+            tags = dict(blob.get_blob_tags() or {})
+            props = blob.get_blob_properties()
+            metadata = dict(props.metadata or {})
+            new_tags = merged(tags, labels)
+            new_meta = merged(metadata, labels)
+            if new_tags is None and new_meta is None:
+                return WriteResult(obj.uri, "unchanged")
+            if new_tags is not None and len(new_tags) > MAX_TAGS:
+                return WriteResult(obj.uri, "failed", f"would exceed the {MAX_TAGS} blob index tag limit; tags kept")
+            what = ", ".join(x for x, new in (("index tags", new_tags), ("metadata", new_meta)) if new is not None)
+            if dry_run:
+                return WriteResult(obj.uri, "would-set", what)
+            if new_tags is not None:
+                blob.set_blob_tags(new_tags)
+            if new_meta is not None:
+                blob.set_blob_metadata(new_meta, etag=props.etag, match_condition=MatchConditions.IfNotModified)
+            return WriteResult(obj.uri, "set", what)
+        except Exception as exc:
+            if type(exc).__name__ == "ResourceModifiedError":
+                raise ConnectorError(f"{obj.uri}: changed while its labels were written; not labelled") from exc
+            raise _translate(obj.uri, exc) from exc
+
     def open(self, obj: SourceObject) -> BinaryIO:
         from azure.core import MatchConditions
 
         loc = parse(obj.uri)
+        if time.monotonic() < self._down_until.get(loc.account, 0.0):
+            raise TransientConnectorError(f"{obj.uri}: Azure Blob endpoint unreachable (failing fast after retries)")
         blob = self._service(loc.account).get_blob_client(loc.container, loc.path)
         etag = (obj.version or "").split(":", 1)[0] or None
         try:
@@ -198,7 +240,10 @@ class AzureBlobConnector:
                 raise ConnectorError(
                     f"{obj.uri}: changed since it was listed; it will be read on the next scan"
                 ) from exc
-            raise _translate(obj.uri, exc) from exc
+            error = _translate(obj.uri, exc)
+            if isinstance(error, TransientConnectorError):
+                self._down_until[loc.account] = time.monotonic() + FAIL_FAST_SECONDS
+            raise error from exc
         return cast(BinaryIO, io.BufferedReader(_ChunkReader(iter(downloader.chunks()), obj.uri), CHUNK_BYTES))
 
 

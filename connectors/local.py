@@ -8,16 +8,20 @@ Each of those becomes a reasoned row instead of a hang or a silent gap.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, ClassVar
+from typing import TYPE_CHECKING, BinaryIO, ClassVar
 from urllib.parse import unquote, urlsplit
 
 from connectors.base import ListingItem, ListingProblem, SourceObject
 from scanner.errors import AccessDeniedError, ConnectorError, SourceNotFoundError
+
+if TYPE_CHECKING:
+    from scanner.writeback import WriteResult
 
 
 def path_from_uri(uri: str) -> Path:
@@ -28,6 +32,14 @@ def path_from_uri(uri: str) -> Path:
             raise ConnectorError(f"{uri}: file URLs on other hosts are not supported")
         return Path(unquote(parts.path))
     return Path(uri).expanduser().absolute()
+
+
+SIDECAR_SUFFIX = ".ingestguard-label.json"
+
+
+def sidecar_path(path: Path) -> Path:
+    """Where the label of a local file is written: beside it, never inside it."""
+    return path.with_name(path.name + SIDECAR_SUFFIX)
 
 
 def uri_from_path(path: Path) -> str:
@@ -94,6 +106,27 @@ class LocalConnector:
             version=f"{st.st_mtime_ns}:{st.st_size}",
             last_modified=mtime.isoformat(),
         )
+
+    def write_labels(self, obj: SourceObject, labels: Mapping[str, str], *, dry_run: bool) -> WriteResult:
+        """Write ``<name>.ingestguard-label.json`` beside the file (the file itself is never touched)."""
+        from scanner.writeback import WriteResult, merged
+
+        sidecar = sidecar_path(path_from_uri(obj.uri))
+        existing: dict[str, str] = {}
+        if sidecar.exists():
+            try:
+                existing = {str(k): str(v) for k, v in json.loads(sidecar.read_text(encoding="utf-8")).items()}
+            except (ValueError, OSError, AttributeError):
+                existing = {}
+        target = merged(existing, labels)
+        if target is None:
+            return WriteResult(obj.uri, "unchanged")
+        if dry_run:
+            return WriteResult(obj.uri, "would-set", f"sidecar {sidecar.name}")
+        tmp = sidecar.with_name(sidecar.name + ".tmp")
+        tmp.write_text(json.dumps(target, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(tmp, sidecar)
+        return WriteResult(obj.uri, "set", f"sidecar {sidecar.name}")
 
     def open(self, obj: SourceObject) -> BinaryIO:
         path = path_from_uri(obj.uri)

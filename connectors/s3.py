@@ -11,11 +11,14 @@ Throttling, 5xx and timeouts are retried by botocore (standard mode, bounded).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from typing import Any, BinaryIO, ClassVar, cast
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar, cast
 
 from connectors.base import ListingItem, ListingProblem, SourceObject
 from scanner.errors import AccessDeniedError, ConnectorError, SourceNotFoundError, TransientConnectorError
+
+if TYPE_CHECKING:
+    from scanner.writeback import WriteResult
 
 ENDPOINT_ENV = ("INGESTGUARD_S3_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
 #: Bytes fetched per ranged GET while streaming an object.
@@ -25,6 +28,12 @@ MAX_ATTEMPTS = int(os.environ.get("INGESTGUARD_S3_MAX_ATTEMPTS", "5"))
 
 def _endpoint() -> str | None:
     return next((os.environ[name] for name in ENDPOINT_ENV if os.environ.get(name)), None)
+
+
+def _describe(before: Mapping[str, str], after: Mapping[str, str]) -> str:
+    """Which tag keys change (keys only: values of unrelated tags are not ours to print)."""
+    changed = sorted(k for k in after if before.get(k) != after[k])
+    return "tags " + ", ".join(changed)
 
 
 def _translate(uri: str, exc: BaseException) -> ConnectorError:
@@ -107,6 +116,25 @@ class S3Connector:
             metadata={},
             tags=tags,
         )
+
+    def write_labels(self, obj: SourceObject, labels: Mapping[str, str], *, dry_run: bool) -> WriteResult:
+        """Merge ``labels`` into the object's tag set (S3 replaces whole tag sets; 10 tags at most)."""
+        from scanner.writeback import MAX_TAGS, WriteResult, merged
+
+        path = self._path(obj.uri)
+        try:
+            existing = dict(self.fs.get_tags(path) or {})
+            target = merged(existing, labels)
+            if target is None:
+                return WriteResult(obj.uri, "unchanged")
+            if len(target) > MAX_TAGS:
+                return WriteResult(obj.uri, "failed", f"would exceed S3's {MAX_TAGS}-tag limit; existing tags kept")
+            if dry_run:
+                return WriteResult(obj.uri, "would-set", _describe(existing, target))
+            self.fs.put_tags(path, target, mode="o")
+            return WriteResult(obj.uri, "set", _describe(existing, target))
+        except Exception as exc:
+            raise _translate(obj.uri, exc) from exc
 
     def open(self, obj: SourceObject) -> BinaryIO:
         try:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 from tqdm import tqdm
@@ -84,6 +84,10 @@ def render_summary(summary: dict[str, Any], out: Path) -> str:
     lines += _table("units (files and records)", summary["units"])
     lines += _table("labels (objects)", summary["labels"]["objects"])
     lines += _table("labels (units)", summary["labels"]["units"])
+    if "writeback" in summary:
+        wb = dict(summary["writeback"])
+        title = "label write-back (dry run: nothing changed)" if wb.pop("dry_run") else "label write-back"
+        lines += _table(title, wb)
     top = dict(list(summary["entities"].items())[:15])
     lines += _table("entity types (findings)", top)
     mb = summary["bytes"]["listed"] / 1e6
@@ -120,6 +124,10 @@ def main(verbose: int) -> None:
 )
 @click.option("--include", multiple=True, help="Only objects matching this glob (repeatable).")
 @click.option("--exclude", multiple=True, help="Leave out objects matching this glob (repeatable).")
+@click.option(
+    "--apply-labels", is_flag=True, help="Write each object's label back to its store (tags, metadata or a sidecar)."
+)
+@click.option("--dry-run", is_flag=True, help="With --apply-labels: report what would change, change nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary table.")
 def scan(
     sources: tuple[str, ...],
@@ -130,9 +138,14 @@ def scan(
     profile: str | None,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
+    apply_labels: bool,
+    dry_run: bool,
     quiet: bool,
 ) -> None:
-    """Scan SOURCES (paths, file:// or other fsspec URLs) and write Parquet results to --out."""
+    """Scan SOURCES (paths, file://, s3://, az://, https://ACCOUNT.blob.core.windows.net/…, other fsspec URLs)
+    and write Parquet results to --out."""
+    if dry_run and not apply_labels:
+        raise click.UsageError("--dry-run goes with --apply-labels")
     try:
         settings = load_settings(config_dir)
     except ConfigError as exc:
@@ -147,7 +160,10 @@ def scan(
         settings = type(settings)(scan_settings, settings.classifiers, settings.labels, settings.sources)
     bar = _Bar(quiet)
     try:
-        summary = run_scan(list(sources), out_dir, settings=settings, engine=engine, workers=workers, progress=bar)
+        mode: Literal["apply", "dry-run"] | None = ("dry-run" if dry_run else "apply") if apply_labels else None
+        summary = run_scan(
+            list(sources), out_dir, settings=settings, engine=engine, workers=workers, progress=bar, apply_labels=mode
+        )
     except KeyboardInterrupt:
         bar.close()
         click.echo("interrupted: no results written", err=True)

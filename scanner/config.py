@@ -1,9 +1,10 @@
 """One typed, validated configuration, loaded from ``configs/*.yaml``.
 
 ``--config DIR`` points at a directory holding any of ``scan.yaml``,
-``classifiers.yaml`` and ``labels.yaml``; a file it lacks comes from the
-shipped defaults. A bad value fails at load time with the file, the key and
-what was expected.
+``classifiers.yaml`` and ``labels.yaml``; each is merged over the shipped file
+of the same name (mappings key by key, lists replaced), so an override names
+only what it changes. A bad value fails at load time with the file, the key
+and what was expected.
 """
 
 from __future__ import annotations
@@ -37,6 +38,15 @@ class Limits(BaseModel):
     object_timeout_seconds: float = Field(default=900, gt=0)
 
 
+class WritebackSettings(BaseModel):
+    """Names of the tags (S3, Azure index tags), metadata (Azure) and sidecar keys carrying the label."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name_key: str = Field(default="SensitivityLabel", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+    id_key: str = Field(default="SensitivityLabelId", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+
+
 class ScanSettings(BaseModel):
     """Everything in ``configs/scan.yaml``."""
 
@@ -47,6 +57,7 @@ class ScanSettings(BaseModel):
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
     fingerprint_key_file: Path = Path("~/.config/ingestguard/fingerprint.key")
+    writeback: WritebackSettings = WritebackSettings()
     limits: Limits = Limits()
 
 
@@ -70,16 +81,27 @@ class Settings:
         return Settings(self.scan, classifiers, self.labels, self.sources)
 
 
+def _deep_merge(base: Any, override: Any) -> Any:
+    """``override`` over ``base``: mappings merge key by key, anything else (lists too) is replaced."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        return {**base, **{k: _deep_merge(base.get(k), v) for k, v in override.items()}}
+    return override
+
+
 def _read_yaml(name: str, config_dir: Path | None) -> tuple[Any, str]:
+    """The shipped file, with the same-named file of ``config_dir`` merged over it."""
+    shipped = yaml.safe_load(resources.files("configs").joinpath(name).read_text(encoding="utf-8")) or {}
     if config_dir is not None:
         candidate = config_dir / name
         if candidate.exists():
             try:
-                return yaml.safe_load(candidate.read_text(encoding="utf-8")) or {}, str(candidate)
+                override = yaml.safe_load(candidate.read_text(encoding="utf-8")) or {}
             except yaml.YAMLError as exc:
                 raise ConfigError(f"{candidate}: not valid YAML: {exc}") from exc
-    shipped = resources.files("configs").joinpath(name)
-    return yaml.safe_load(shipped.read_text(encoding="utf-8")) or {}, f"<shipped>/configs/{name}"
+            if not isinstance(override, dict):
+                raise ConfigError(f"{candidate}: expected a mapping at the top level")
+            return _deep_merge(shipped, override), str(candidate)
+    return shipped, f"<shipped>/configs/{name}"
 
 
 def _validate(model: type[M], data: Any, source: str) -> M:

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from classifiers.fingerprint import load_or_create_key
 from connectors import ConnectorRegistry, ListingItem, ListingProblem, SourceObject
@@ -19,7 +19,7 @@ from scanner.config import Settings
 from scanner.engines.base import Engine
 from scanner.pipeline import Row, ScanTask, document_row
 from scanner.selection import relative_path, selected
-from scanner.sinks import SCHEMA_VERSION, ParquetSink
+from scanner.sinks import SCHEMA_VERSION, ParquetSink, write_json_atomic
 from scanner.units import UnitProblem
 from scanner.version import __version__
 
@@ -95,6 +95,35 @@ def _problem_rows(problem: ListingProblem) -> tuple[Row, Row]:
     return doc, object_row
 
 
+def _write_back(out: Path, settings: Settings, connectors: ConnectorRegistry, *, dry_run: bool) -> dict[str, Any]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from scanner.writeback import apply_labels as write
+
+    results = []
+    counts: Counter[str] = Counter()
+    table = pq.ParquetFile(out / "objects.parquet")
+    for batch in table.iter_batches(
+        batch_size=1000, columns=["uri", "status", "label", "label_id", "size_bytes", "version"]
+    ):
+        got, n = write(
+            batch.to_pylist(),
+            connectors=connectors,
+            name_key=settings.scan.writeback.name_key,
+            id_key=settings.scan.writeback.id_key,
+            dry_run=dry_run,
+        )
+        results.extend(got)
+        counts.update(n)
+    rows = [{"uri": r.uri, "action": r.action, "reason": r.reason} for r in results]
+    schema = pa.schema([("uri", pa.string()), ("action", pa.string()), ("reason", pa.string())])
+    tmp = out / ".writeback.parquet.partial"
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), tmp)
+    tmp.replace(out / "writeback.parquet")
+    return {"dry_run": dry_run, **dict(sorted(counts.items()))}
+
+
 def make_engine(settings: Settings, key: bytes, *, engine: str | None, workers: int | None) -> Engine:
     name = engine or settings.scan.engine
     if name == "serial":
@@ -117,8 +146,13 @@ def scan(
     engine: str | None = None,
     workers: int | None = None,
     progress: Progress | None = None,
+    apply_labels: Literal["apply", "dry-run"] | None = None,
 ) -> dict[str, Any]:
-    """Scan every object under ``sources`` into ``out_dir``; returns the summary (also in ``summary.json``)."""
+    """Scan every object under ``sources`` into ``out_dir``; returns the summary (also in ``summary.json``).
+
+    With ``apply_labels``, each scanned object's label is then written back to its store
+    (``dry-run``: only reported), with the outcome per object in ``writeback.parquet``.
+    """
     progress = progress or _NoProgress()
     out = Path(out_dir)
     started = datetime.now(UTC)
@@ -190,6 +224,9 @@ def scan(
             "bytes_per_second": round(totals.bytes_listed / elapsed) if elapsed > 0 else None,
         }
         sink.commit(summary)
+        if apply_labels is not None:
+            summary["writeback"] = _write_back(out, settings, connectors, dry_run=apply_labels == "dry-run")
+            write_json_atomic(out / "summary.json", summary)
         return summary
     except BaseException:
         sink.abort()

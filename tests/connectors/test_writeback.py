@@ -1,0 +1,194 @@
+"""Label write-back against the emulators and local files: merged, idempotent, content untouched."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from tests.conftest import TEST_KEY
+from tests.test_cli_e2e import run_cli
+
+SSN_TEXT = "Employee record. SSN: 536-22-8174\n"
+PLAIN = "Nothing sensitive here.\n"
+
+
+def _env(tmp_path: Path, *services: Any) -> dict[str, str]:
+    env = dict(os.environ, INGESTGUARD_FINGERPRINT_KEY=TEST_KEY, HOME=str(tmp_path / "home"))
+    for s in services:
+        env.update(s.env())
+    return env
+
+
+def _writeback(out: Path) -> dict[str, str]:
+    return {r["uri"].rsplit("/", 1)[-1]: r["action"] for r in pq.read_table(out / "writeback.parquet").to_pylist()}
+
+
+def test_s3_tags_are_merged_idempotent_and_limited(tmp_path: Path, s3_service: Any) -> None:
+    import boto3
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=s3_service.endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    )
+    s3.create_bucket(Bucket="wb-bucket")
+    s3.put_object(Bucket="wb-bucket", Key="docs/hr.txt", Body=SSN_TEXT.encode())
+    s3.put_object(Bucket="wb-bucket", Key="docs/plain.txt", Body=PLAIN.encode())
+    s3.put_object(Bucket="wb-bucket", Key="docs/full.txt", Body=PLAIN.encode())
+    s3.put_object_tagging(Bucket="wb-bucket", Key="docs/hr.txt", Tagging={"TagSet": [{"Key": "owner", "Value": "hr"}]})
+    full = [{"Key": f"k{i}", "Value": "v"} for i in range(10)]
+    s3.put_object_tagging(Bucket="wb-bucket", Key="docs/full.txt", Tagging={"TagSet": full})
+    env = _env(tmp_path, s3_service)
+    before = s3.get_object(Bucket="wb-bucket", Key="docs/hr.txt")["ETag"]
+
+    dry = run_cli(
+        [
+            "scan",
+            "s3://wb-bucket/docs",
+            "--out",
+            str(tmp_path / "dry"),
+            "--apply-labels",
+            "--dry-run",
+            "--profile",
+            "fast",
+            "--workers",
+            "1",
+            "-q",
+        ],
+        env,
+    )
+    assert dry.returncode == 0, dry.stderr
+    assert _writeback(tmp_path / "dry") == {"hr.txt": "would-set", "plain.txt": "would-set", "full.txt": "failed"}
+    assert {t["Key"] for t in s3.get_object_tagging(Bucket="wb-bucket", Key="docs/hr.txt")["TagSet"]} == {"owner"}
+
+    first = run_cli(
+        [
+            "scan",
+            "s3://wb-bucket/docs",
+            "--out",
+            str(tmp_path / "a"),
+            "--apply-labels",
+            "--profile",
+            "fast",
+            "--workers",
+            "1",
+            "-q",
+        ],
+        env,
+    )
+    assert first.returncode == 0, first.stderr
+    assert _writeback(tmp_path / "a") == {"hr.txt": "set", "plain.txt": "set", "full.txt": "failed"}
+    tags = {t["Key"]: t["Value"] for t in s3.get_object_tagging(Bucket="wb-bucket", Key="docs/hr.txt")["TagSet"]}
+    assert tags["owner"] == "hr" and tags["SensitivityLabel"] == "Highly Confidential"
+    assert tags["SensitivityLabelId"] == "e7d9c1b3-5f2a-4e6d-a8b0-c4d2e6f8a143"
+    assert len(s3.get_object_tagging(Bucket="wb-bucket", Key="docs/full.txt")["TagSet"]) == 10
+    assert s3.get_object(Bucket="wb-bucket", Key="docs/hr.txt")["ETag"] == before  # content untouched
+
+    second = run_cli(
+        [
+            "scan",
+            "s3://wb-bucket/docs",
+            "--out",
+            str(tmp_path / "b"),
+            "--apply-labels",
+            "--profile",
+            "fast",
+            "--workers",
+            "1",
+            "-q",
+        ],
+        env,
+    )
+    assert _writeback(tmp_path / "b") == {"hr.txt": "unchanged", "plain.txt": "unchanged", "full.txt": "failed"}
+    assert json.loads((tmp_path / "b" / "summary.json").read_text())["writeback"]["unchanged"] == 2
+    assert second.returncode == 0
+
+
+def test_azure_index_tags_and_metadata_are_merged_and_idempotent(tmp_path: Path, azure_service: Any) -> None:
+    from azure.storage.blob import BlobServiceClient
+
+    container = BlobServiceClient.from_connection_string(azure_service.connection_string).get_container_client(
+        "wb-container"
+    )
+    container.create_container()
+    container.upload_blob("docs/hr.txt", SSN_TEXT.encode(), metadata={"department": "hr"}, tags={"owner": "hr"})
+    env = _env(tmp_path, azure_service)
+    first = run_cli(
+        [
+            "scan",
+            "az://wb-container/docs",
+            "--out",
+            str(tmp_path / "a"),
+            "--apply-labels",
+            "--profile",
+            "fast",
+            "--workers",
+            "1",
+            "-q",
+        ],
+        env,
+    )
+    assert first.returncode == 0, first.stderr
+    assert _writeback(tmp_path / "a") == {"hr.txt": "set"}
+    blob = container.get_blob_client("docs/hr.txt")
+    assert blob.get_blob_tags() == {
+        "owner": "hr",
+        "SensitivityLabel": "Highly Confidential",
+        "SensitivityLabelId": "e7d9c1b3-5f2a-4e6d-a8b0-c4d2e6f8a143",
+    }
+    meta = blob.get_blob_properties().metadata
+    assert meta["department"] == "hr" and meta["SensitivityLabel"] == "Highly Confidential"
+    assert blob.download_blob().readall() == SSN_TEXT.encode()
+    run_cli(
+        [
+            "scan",
+            "az://wb-container/docs",
+            "--out",
+            str(tmp_path / "b"),
+            "--apply-labels",
+            "--profile",
+            "fast",
+            "--workers",
+            "1",
+            "-q",
+        ],
+        env,
+    )
+    assert _writeback(tmp_path / "b") == {"hr.txt": "unchanged"}
+
+
+def test_local_sidecar_is_written_once_and_not_scanned(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "hr.txt").write_text(SSN_TEXT)
+    digest = hashlib.sha256((src / "hr.txt").read_bytes()).hexdigest()
+    first = run_cli(
+        ["scan", str(src), "--out", str(tmp_path / "a"), "--apply-labels", "--profile", "fast", "--workers", "1", "-q"],
+        cli_env,
+    )
+    assert first.returncode == 0, first.stderr
+    sidecar = json.loads((src / "hr.txt.ingestguard-label.json").read_text())
+    assert sidecar == {
+        "SensitivityLabel": "Highly Confidential",
+        "SensitivityLabelId": "e7d9c1b3-5f2a-4e6d-a8b0-c4d2e6f8a143",
+    }
+    assert hashlib.sha256((src / "hr.txt").read_bytes()).hexdigest() == digest
+    run_cli(
+        ["scan", str(src), "--out", str(tmp_path / "b"), "--apply-labels", "--profile", "fast", "--workers", "1", "-q"],
+        cli_env,
+    )
+    assert _writeback(tmp_path / "b") == {"hr.txt": "unchanged"}
+    scanned = {r["uri"].rsplit("/", 1)[-1] for r in pq.read_table(tmp_path / "b" / "objects.parquet").to_pylist()}
+    assert scanned == {"hr.txt"}
+
+
+def test_dry_run_needs_apply_labels(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    result = run_cli(["scan", str(tmp_path), "--out", str(tmp_path / "o"), "--dry-run"], cli_env)
+    assert result.returncode == 2 and "--apply-labels" in result.stderr
