@@ -71,6 +71,7 @@ class S3Connector:
                     "read_timeout": 60,
                 },
                 default_block_size=BLOCK_SIZE,
+                version_aware=True,  # reads are pinned to the version id seen when listing, where there is one
                 **self._options,
             )
         return self._fs
@@ -103,17 +104,22 @@ class S3Connector:
             return ListingProblem(uri, "skipped", "a directory marker, not an object")
         try:
             tags = dict(self.fs.get_tags(key) or {})
-        except Exception:
+        except Exception:  # tags are optional (no s3:GetObjectTagging right)
             tags = {}
+        bucket, _, name = key.partition("/")
+        try:
+            head = self.fs.call_s3("head_object", Bucket=bucket, Key=name)
+        except Exception:  # the read will report a real problem, with its reason
+            head = {}
         last: Any = info.get("LastModified")
-        etag = str(info.get("ETag") or "").strip('"') or None
-        version = info.get("VersionId")
+        etag = str(info.get("ETag") or head.get("ETag") or "").strip('"') or None
+        version = head.get("VersionId") if head.get("VersionId") not in (None, "null") else None
         return SourceObject(
             uri=uri,
             size=info.get("size"),
             version=f"{etag}:{version}" if version else etag,
             last_modified=None if last is None else (last.isoformat() if hasattr(last, "isoformat") else str(last)),
-            metadata={},
+            metadata={str(k): str(v) for k, v in (head.get("Metadata") or {}).items()},
             tags=tags,
         )
 
@@ -137,9 +143,13 @@ class S3Connector:
             raise _translate(obj.uri, exc) from exc
 
     def open(self, obj: SourceObject) -> BinaryIO:
+        version_id = (obj.version or "").partition(":")[2] or None
         try:
             return cast(
-                BinaryIO, self.fs.open(self._path(obj.uri), "rb", block_size=BLOCK_SIZE, cache_type="readahead")
+                BinaryIO,
+                self.fs.open(
+                    self._path(obj.uri), "rb", block_size=BLOCK_SIZE, cache_type="readahead", version_id=version_id
+                ),
             )
         except FileNotFoundError as exc:
             raise ConnectorError(f"{obj.uri}: disappeared before it could be read") from exc

@@ -131,3 +131,30 @@ def test_missing_container_and_bucket_fail_fast_with_one_message(cloud_scan: dic
         result = run_cli(["scan", uri, "--out", str(tmp_path / "o"), "-q"], cloud_scan["env"])
         assert result.returncode == 3, (uri, result.stderr[-1000:])
         assert uri.split("/")[2] in result.stderr and "Traceback" not in result.stderr
+
+
+def test_s3_versions_are_recorded_and_reads_pinned_to_them(tmp_path: Path, s3_service: Any) -> None:
+    import boto3
+
+    from connectors.s3 import S3Connector
+
+    for key, value in s3_service.env().items():
+        os.environ.setdefault(key, value)
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=s3_service.endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    )
+    s3.create_bucket(Bucket="versioned")
+    s3.put_bucket_versioning(Bucket="versioned", VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket="versioned", Key="doc.txt", Body=b"first version", Metadata={"owner": "ops"})
+    connector = S3Connector()
+    [listed] = list(connector.iter_objects("s3://versioned"))
+    first_version = s3.list_object_versions(Bucket="versioned")["Versions"][0]["VersionId"]
+    assert listed.version is not None and listed.version.endswith(":" + first_version)
+    assert dict(listed.metadata) == {"owner": "ops"}
+    s3.put_object(Bucket="versioned", Key="doc.txt", Body=b"second version, written after listing")
+    with connector.open(listed) as fh:
+        assert fh.read() == b"first version"
