@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 AZURITE = ROOT / "node_modules" / ".bin" / "azurite-blob"
@@ -52,6 +53,18 @@ class S3Service:
             "INGESTGUARD_S3_MAX_ATTEMPTS": "2",
         }
 
+    def client(self) -> Any:
+        """A boto3 S3 client for arranging test data (the scanner itself goes through s3fs)."""
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            region_name="us-east-1",
+        )
+
 
 @contextmanager
 def moto_s3() -> Iterator[S3Service]:
@@ -82,6 +95,15 @@ class AzureService:
 
     def env(self) -> dict[str, str]:
         return {"AZURE_STORAGE_CONNECTION_STRING": self.connection_string, "INGESTGUARD_AZURE_RETRY_TOTAL": "2"}
+
+    def container(self, name: str, *, create: bool = True) -> Any:
+        """A container client for arranging test data."""
+        from azure.storage.blob import BlobServiceClient
+
+        client = BlobServiceClient.from_connection_string(self.connection_string).get_container_client(name)
+        if create:
+            client.create_container()
+        return client
 
 
 @contextmanager

@@ -19,15 +19,7 @@ from tests.test_cli_e2e import run_cli
 
 
 def upload_s3(service: Any, corpus: Corpus, bucket: str) -> None:
-    import boto3
-
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=service.endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    )
+    s3 = service.client()
     s3.create_bucket(Bucket=bucket)
     for path in sorted(corpus.root.rglob("*")):
         if path.is_file():
@@ -37,10 +29,7 @@ def upload_s3(service: Any, corpus: Corpus, bucket: str) -> None:
 
 
 def upload_azure(service: Any, corpus: Corpus, container: str) -> None:
-    from azure.storage.blob import BlobServiceClient
-
-    client = BlobServiceClient.from_connection_string(service.connection_string).get_container_client(container)
-    client.create_container()
+    client = service.container(container)
     for path in sorted(corpus.root.rglob("*")):
         if path.is_file():
             name = f"corpus/{path.relative_to(corpus.root).as_posix()}"
@@ -134,19 +123,11 @@ def test_missing_container_and_bucket_fail_fast_with_one_message(cloud_scan: dic
 
 
 def test_s3_versions_are_recorded_and_reads_pinned_to_them(tmp_path: Path, s3_service: Any) -> None:
-    import boto3
-
     from connectors.s3 import S3Connector
 
     for key, value in s3_service.env().items():
         os.environ.setdefault(key, value)
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=s3_service.endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    )
+    s3 = s3_service.client()
     s3.create_bucket(Bucket="versioned")
     s3.put_bucket_versioning(Bucket="versioned", VersioningConfiguration={"Status": "Enabled"})
     s3.put_object(Bucket="versioned", Key="doc.txt", Body=b"first version", Metadata={"owner": "ops"})

@@ -44,15 +44,7 @@ def _peak_rss_kib(args: list[str], env: dict[str, str]) -> tuple[int, int]:
 
 
 def test_a_200_mb_object_streams_in_bounded_memory(tmp_path: Path, s3_service: Any) -> None:
-    import boto3
-
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=s3_service.endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    )
+    s3 = s3_service.client()
     s3.create_bucket(Bucket="big-bucket")
     line = (json.dumps({"text": "lorem ipsum dolor sit amet " * 3800}) + "\n").encode()  # ~100 KB records
     big = tmp_path / "big.jsonl"
@@ -109,12 +101,9 @@ class _StopStore:
 def test_a_store_that_dies_mid_scan_gives_failed_rows_and_a_clean_finish(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from azure.storage.blob import BlobServiceClient
-
     (tmp_path / "az").mkdir()
     with azurite(tmp_path / "az") as service:
-        client = BlobServiceClient.from_connection_string(service.connection_string).get_container_client("faults")
-        client.create_container()
+        client = service.container("faults")
         for i in range(8):
             client.upload_blob(f"docs/{i}.txt", f"document {i}: nothing sensitive\n".encode())
         for key, value in service.env().items():

@@ -29,15 +29,7 @@ def _writeback(out: Path) -> dict[str, str]:
 
 
 def test_s3_tags_are_merged_idempotent_and_limited(tmp_path: Path, s3_service: Any) -> None:
-    import boto3
-
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=s3_service.endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    )
+    s3 = s3_service.client()
     s3.create_bucket(Bucket="wb-bucket")
     s3.put_object(Bucket="wb-bucket", Key="docs/hr.txt", Body=SSN_TEXT.encode())
     s3.put_object(Bucket="wb-bucket", Key="docs/plain.txt", Body=PLAIN.encode())
@@ -112,12 +104,7 @@ def test_s3_tags_are_merged_idempotent_and_limited(tmp_path: Path, s3_service: A
 
 
 def test_azure_index_tags_and_metadata_are_merged_and_idempotent(tmp_path: Path, azure_service: Any) -> None:
-    from azure.storage.blob import BlobServiceClient
-
-    container = BlobServiceClient.from_connection_string(azure_service.connection_string).get_container_client(
-        "wb-container"
-    )
-    container.create_container()
+    container = azure_service.container("wb-container")
     container.upload_blob("docs/hr.txt", SSN_TEXT.encode(), metadata={"department": "hr"}, tags={"owner": "hr"})
     env = _env(tmp_path, azure_service)
     first = run_cli(
