@@ -6,6 +6,7 @@ Exit codes:
   2  usage or configuration error
   3  the scan could not run: a source is missing or unreachable, a model is not installed,
      workers could not start
+  4  check: at least one document is denied for the consumer
   130 interrupted
 """
 
@@ -26,7 +27,7 @@ from scanner.errors import ConfigError, IngestguardError
 from scanner.pipeline import Row
 from scanner.version import __version__
 
-EXIT_OK, EXIT_FAILED_OBJECTS, EXIT_USAGE, EXIT_CANNOT_RUN, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_FAILED_OBJECTS, EXIT_USAGE, EXIT_CANNOT_RUN, EXIT_DENIED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
 
 class _Bar:
@@ -177,6 +178,119 @@ def scan(
         click.echo(render_summary(summary, out_dir))
     failed = summary["objects"].get("failed", 0) + summary["units"].get("failed", 0)
     sys.exit(EXIT_FAILED_OBJECTS if failed else EXIT_OK)
+
+
+@main.group()
+def keys() -> None:
+    """Signing keys for access manifests."""
+
+
+@keys.command("generate")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", default="ingestguard", show_default=True, help="File name stem: NAME.key and NAME.pub.")
+def keys_generate(out_dir: Path, name: str) -> None:
+    """Write an Ed25519 key pair (private key mode 0600)."""
+    from labels.signing import generate_keys
+
+    try:
+        private, public = generate_keys(out_dir, name)
+    except FileExistsError:
+        click.echo(f"error: {out_dir / name}.key exists; not overwritten", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(f"private key: {private}\npublic key:  {public}")
+
+
+@main.group()
+def manifest() -> None:
+    """Access manifests: per-consumer decisions, signed."""
+
+
+@manifest.command("build")
+@click.option(
+    "--results",
+    required=True,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="A scan's --out directory.",
+)
+@click.option(
+    "--consumers", "consumers_file", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path)
+)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--private-key", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--config", "config_dir", type=click.Path(file_okay=False, path_type=Path), help="As for scan (labels.yaml)."
+)
+@click.option(
+    "--valid-days", default=7, show_default=True, type=click.IntRange(min=1), help="Days until the manifest expires."
+)
+def manifest_build(
+    results: Path, consumers_file: Path, out_dir: Path, private_key: Path, config_dir: Path | None, valid_days: int
+) -> None:
+    """Decide every unit of a scan for every consumer and sign the result."""
+    from datetime import timedelta
+
+    from labels import manifest as mf
+    from labels.consumers import load_consumers
+    from labels.signing import load_private_key
+
+    try:
+        settings = load_settings(config_dir)
+        policy = load_consumers(consumers_file, label_names=settings.labels.taxonomy.names())
+        header = mf.build(
+            results,
+            policy,
+            settings.labels.taxonomy,
+            out_dir,
+            private_key=load_private_key(private_key),
+            tool_version=__version__,
+            valid_for=timedelta(days=valid_days),
+        )
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    except IngestguardError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    for consumer, counts in header["consumers"].items():
+        click.echo(f"{consumer}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    click.echo(f"manifest: {out_dir} (expires {header['expires']})")
+
+
+@main.command()
+@click.argument("targets", nargs=-1, required=True)
+@click.option(
+    "--manifest", "manifest_dir", required=True, type=click.Path(file_okay=False, exists=True, path_type=Path)
+)
+@click.option("--public-key", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--consumer", required=True, help="The consumer id asking to ingest.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per target on stdout.")
+def check(targets: tuple[str, ...], manifest_dir: Path, public_key: Path, consumer: str, as_json: bool) -> None:
+    """May CONSUMER ingest each of TARGETS (paths or URIs)? Exit 0 if all may, 4 if any is denied."""
+    import json
+
+    from labels.gate import Gate
+
+    try:
+        gate = Gate.load(manifest_dir, public_key)
+    except IngestguardError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    denied = False
+    for target in targets:
+        try:
+            decision = gate.check(consumer, uri=target) if "://" in target else gate.check(consumer, path=target)
+        except (OSError, IngestguardError) as exc:
+            click.echo(f"error: {target}: {exc.__class__.__name__}", err=True)
+            denied = True
+            continue
+        denied |= not decision.allowed
+        if as_json:
+            click.echo(json.dumps({"target": target, **decision.to_json()}))
+        else:
+            click.echo(
+                f"{decision.decision:15} {target}" + (f"  ({', '.join(decision.reasons)})" if decision.reasons else "")
+            )
+    sys.exit(EXIT_DENIED if denied else EXIT_OK)
 
 
 if __name__ == "__main__":
