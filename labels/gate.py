@@ -36,6 +36,7 @@ class GateDecision:
     uri: str | None = None
     record: int | None = None
     redact_entities: tuple[str, ...] = ()
+    label_id: str | None = None
 
     @property
     def allowed(self) -> bool:
@@ -51,6 +52,7 @@ class GateDecision:
             "uri": self.uri,
             "record": self.record,
             "redact_entities": list(self.redact_entities),
+            "label_id": self.label_id,
         }
 
 
@@ -133,6 +135,7 @@ class Gate:
                 row["uri"],
                 row["record"],
                 tuple(row["redact_entities"]),
+                row["label_id"],
             )
         known_uri = uri or (Path(path).absolute().as_uri() if path is not None else None)
         by_uri = self._by_uri.get((consumer, known_uri)) if known_uri is not None else None
