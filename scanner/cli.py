@@ -89,6 +89,8 @@ def render_summary(summary: dict[str, Any], out: Path) -> str:
         wb = dict(summary["writeback"])
         title = "label write-back (dry run: nothing changed)" if wb.pop("dry_run") else "label write-back"
         lines += _table(title, wb)
+    for consumer, counts in summary.get("manifest", {}).items():
+        lines += _table(f"manifest: {consumer}", counts)
     top = dict(list(summary["entities"].items())[:15])
     lines += _table("entity types (findings)", top)
     mb = summary["bytes"]["listed"] / 1e6
@@ -129,6 +131,15 @@ def main(verbose: int) -> None:
     "--apply-labels", is_flag=True, help="Write each object's label back to its store (tags, metadata or a sidecar)."
 )
 @click.option("--dry-run", is_flag=True, help="With --apply-labels: report what would change, change nothing.")
+@click.option(
+    "--consumers",
+    "consumers_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Also build a signed access manifest for these consumers into OUT/manifest (needs --private-key).",
+)
+@click.option(
+    "--private-key", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="Key for --consumers."
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary table.")
 def scan(
     sources: tuple[str, ...],
@@ -141,12 +152,16 @@ def scan(
     exclude: tuple[str, ...],
     apply_labels: bool,
     dry_run: bool,
+    consumers_file: Path | None,
+    private_key: Path | None,
     quiet: bool,
 ) -> None:
     """Scan SOURCES (paths, file://, s3://, az://, https://ACCOUNT.blob.core.windows.net/…, other fsspec URLs)
     and write Parquet results to --out."""
     if dry_run and not apply_labels:
         raise click.UsageError("--dry-run goes with --apply-labels")
+    if (consumers_file is None) != (private_key is None):
+        raise click.UsageError("--consumers and --private-key go together")
     try:
         settings = load_settings(config_dir)
     except ConfigError as exc:
@@ -174,6 +189,25 @@ def scan(
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_CANNOT_RUN)
     bar.close()
+    if consumers_file is not None and private_key is not None:
+        from labels import manifest as mf
+        from labels.consumers import load_consumers
+        from labels.signing import load_private_key
+
+        try:
+            policy = load_consumers(consumers_file, label_names=settings.labels.taxonomy.names())
+            header = mf.build(
+                out_dir,
+                policy,
+                settings.labels.taxonomy,
+                out_dir / "manifest",
+                private_key=load_private_key(private_key),
+                tool_version=__version__,
+            )
+        except ConfigError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        summary["manifest"] = header["consumers"]
     if not quiet:
         click.echo(render_summary(summary, out_dir))
     failed = summary["objects"].get("failed", 0) + summary["units"].get("failed", 0)

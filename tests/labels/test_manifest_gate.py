@@ -174,6 +174,32 @@ def test_cli_keys_and_manifest_build(world: dict[str, Any], tmp_path: Path, cli_
     Gate.load(tmp_path / "m", tmp_path / "k" / "ingestguard.pub")
 
 
+def test_scan_builds_the_manifest_when_consumers_are_given(
+    world: dict[str, Any], tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    result = run_cli(
+        [
+            "scan",
+            str(world["src"]),
+            "--out",
+            str(tmp_path / "out"),
+            "--profile",
+            "fast",
+            "--workers",
+            "1",
+            "--consumers",
+            str(world["base"] / "consumers.yaml"),
+            "--private-key",
+            str(world["private"]),
+        ],
+        cli_env,
+    )
+    assert result.returncode == 1, result.stderr  # broken.pdf failed
+    assert "manifest: general-agent" in result.stdout
+    gate = Gate.load(tmp_path / "out" / "manifest", world["public"])
+    assert gate.check("general-agent", path=world["src"] / "public.txt").decision == "allow"
+
+
 def test_shipped_consumers_validate_and_mistakes_are_named(tmp_path: Path) -> None:
     names = load_settings().labels.taxonomy.names()
     shipped = Path(__file__).resolve().parents[2] / "configs" / "consumers.yaml"
