@@ -71,6 +71,9 @@ CATALOGUE: Mapping[str, Family] = MappingProxyType(
         **_PRESIDIO,
         **{name: Family.SECRET for name in _SECRETS},
         "CONFIDENTIALITY_MARKING": Family.MARKING,
+        "PROMPT_INJECTION": Family.RISK,
+        "HIDDEN_TEXT": Family.RISK,
+        "EXFIL_LINK": Family.RISK,
     }
 )
 
@@ -80,6 +83,10 @@ PERSONAL_FAMILIES = frozenset({Family.PERSONAL, Family.FINANCIAL, Family.GOVERNM
 
 def is_personal(entity_type: str) -> bool:
     return CATALOGUE.get(entity_type) in PERSONAL_FAMILIES
+
+
+def is_risk(entity_type: str) -> bool:
+    return CATALOGUE.get(entity_type) is Family.RISK
 
 
 def expand(pattern: str, known: Iterable[str] = CATALOGUE) -> list[str]:

@@ -56,9 +56,10 @@ CACHE_ENTRIES = 4096
 #: (the domain inside an e-mail address, the "phone number" inside a card number).
 STRONG_SCORE = 0.85
 #: Types that are never folded into a containing detection: credentials stay visible as such.
-NEVER_FOLDED = ("SECRET_",)
-#: Types whose spans are too loose to swallow others (a NER "date" may cover a phone number).
-LOOSE_CONTAINERS = frozenset({"DATE_TIME", "ORGANIZATION", "NRP"})
+NEVER_FOLDED = ("SECRET_", "PROMPT_INJECTION", "HIDDEN_TEXT", "EXFIL_LINK")
+#: Types whose spans are too loose to swallow others (a NER "date" may cover a phone number; an injection
+#: finding is a whole sentence).
+LOOSE_CONTAINERS = frozenset({"DATE_TIME", "ORGANIZATION", "NRP", "PROMPT_INJECTION", "HIDDEN_TEXT", "EXFIL_LINK"})
 
 
 def resolve(found: list[tuple[Detection, str, str]]) -> list[tuple[Detection, str, str]]:

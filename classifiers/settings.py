@@ -72,6 +72,12 @@ class AddressSettings(_Strict):
     enabled: bool = True
 
 
+class RiskSettings(_Strict):
+    """Prompt injection, hidden text, exfiltration links."""
+
+    enabled: bool = True
+
+
 class SecretsSettings(_Strict):
     enabled: bool = True
     entities: list[str] | None = None
@@ -117,5 +123,6 @@ class ClassifierSettings(_Strict):
     patterns: PatternSettings = PatternSettings()
     ner: NerSettings = NerSettings()
     addresses: AddressSettings = AddressSettings()
+    risks: RiskSettings = RiskSettings()
     secrets: SecretsSettings = SecretsSettings()
     markings: MarkingsSettings = MarkingsSettings()

@@ -18,10 +18,12 @@ from typing import Any, BinaryIO, cast
 
 from classifiers.addresses import StreetAddressClassifier
 from classifiers.base import Finding
+from classifiers.entities import is_risk
 from classifiers.fingerprint import Fingerprinter
 from classifiers.markings import MarkingsClassifier
 from classifiers.ner import SpacyNerClassifier
 from classifiers.patterns import PatternPiiClassifier
+from classifiers.risks import RiskClassifier
 from classifiers.runner import ClassifierSet
 from connectors import ConnectorRegistry, SourceObject
 from labels import Label, Labeler
@@ -82,6 +84,8 @@ def build_classifiers(settings: Settings, key: bytes, *, profile: str | None = N
         members.append(SecretsClassifier(enabled_types=cs.secrets.entities))
     if cs.markings.enabled:
         members.append(MarkingsClassifier(cs.markings))
+    if cs.risks.enabled:
+        members.append(RiskClassifier())
     gate = None
     if profile == "balanced":
         gate = NerGate(Labeler(settings.labels), ner_types=cs.ner.entities, always_for=cs.ner.always_for)
@@ -112,6 +116,7 @@ def document_row(
     label: Label | None = None,
     rule: str | None = None,
     counts: Counter[str] | None = None,
+    risks: list[str] | None = None,
     sha256: str | None = None,
     size: int | None = None,
     partial: bool = False,
@@ -127,7 +132,7 @@ def document_row(
         "label_id": label.guid if label else None,
         "label_rule": rule,
         "entity_counts": dict(counts or {}),
-        "risks": [],
+        "risks": risks or [],
         "status": status,
         "reason": reason,
         "partial": partial,
@@ -302,7 +307,8 @@ class Worker:
                     self.classifiers.finding(det, classifier, value, field=span.name if span else None, base=base)
                 )
             if unit.hidden_text:
-                for det, classifier, value in self.classifiers.detect([unit.hidden_text], context=context):
+                hidden_context = [*context, HIDDEN_FIELD]
+                for det, classifier, value in self.classifiers.detect([unit.hidden_text], context=hidden_context):
                     findings.append(self.classifiers.finding(det, classifier, value, field=HIDDEN_FIELD, base=0))
         except Exception as exc:
             out.documents.append(document_row(unit, obj, status="failed", reason=describe_exception(exc), partial=True))
@@ -322,6 +328,7 @@ class Worker:
                 label=decision.label,
                 rule=decision.rule,
                 counts=counts,
+                risks=sorted({f.entity_type for f in findings if is_risk(f.entity_type)}),
                 sha256=sha,
                 size=size,
                 partial=partial is not None,

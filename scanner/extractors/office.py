@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Iterator
-from typing import BinaryIO, ClassVar
+from typing import Any, BinaryIO, ClassVar
 
 from scanner.errors import ExtractionError, LimitExceededError
 from scanner.extractors.base import CountingReader, ExtractContext, SkipObject, spool
@@ -85,13 +85,38 @@ class DocxExtractor:
             except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
                 raise ExtractionError(f"corrupt DOCX: {type(exc).__name__}") from exc
             parts: list[str] = []
+            hidden: list[str] = []
             for section in document.sections:
                 for hf in (section.header, section.first_page_header, section.footer):
                     if hf is not None and not hf.is_linked_to_previous:
                         parts.extend(p.text for p in hf.paragraphs if p.text)
-            parts.extend(p.text for p in document.paragraphs)
+            for paragraph in document.paragraphs:
+                shown, unseen = _split_runs(paragraph)
+                parts.append(shown)
+                if unseen.strip():
+                    hidden.append(unseen)
             for table in document.tables:
                 for row in table.rows:
                     cells = [cell.text for cell in row.cells]
                     parts.append("\t".join(dict.fromkeys(cells)))
-        yield Unit(ctx.uri, self.format, "\n".join(parts), digest, size)
+        yield Unit(ctx.uri, self.format, "\n".join(parts), digest, size, hidden_text="\n".join(hidden))
+
+
+#: Run colours a reader cannot see on a white page.
+_INVISIBLE_COLOURS = {"FFFFFF", "FEFEFE", "FDFDFD"}
+
+
+def _split_runs(paragraph: Any) -> tuple[str, str]:
+    """A paragraph's visible text and its hidden text (``vanish`` runs, white text, tiny font)."""
+    shown: list[str] = []
+    unseen: list[str] = []
+    for run in paragraph.runs:
+        font = run.font
+        colour = (
+            str(font.color.rgb) if font.color is not None and font.color.type is not None and font.color.rgb else ""
+        )
+        tiny = font.size is not None and font.size.pt < 2
+        (unseen if font.hidden or colour.upper() in _INVISIBLE_COLOURS or tiny else shown).append(run.text)
+    if not paragraph.runs:
+        return paragraph.text, ""
+    return "".join(shown), "".join(unseen)

@@ -26,6 +26,7 @@ patterns: {enabled: false}
 ner: {enabled: false}
 secrets: {enabled: false}
 addresses: {enabled: false}
+risks: {enabled: false}
 """
 
 _MEASURE = (
