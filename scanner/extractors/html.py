@@ -55,10 +55,36 @@ _HIDDEN_STYLE = re.compile(
 )
 
 
+_OFFSCREEN = re.compile(r"^-\d{3,}(?:\.\d+)?(?:px|em|rem|pt)?$")
+
+
+def _style(raw: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for decl in raw.split(";"):
+        name, _, value = decl.partition(":")
+        if value:
+            out[name.strip().lower()] = " ".join(value.strip().lower().replace("!important", "").split())
+    return out
+
+
 def _is_hidden(el: etree._Element) -> bool:
+    """Hidden by attribute or inline CSS: none/hidden, zero size or opacity, text colour equal to its
+    background, pushed off-screen, clipped away."""
     if el.get("hidden") is not None or (el.get("aria-hidden") or "").lower() == "true":
         return True
-    return bool(_HIDDEN_STYLE.search(el.get("style") or ""))
+    raw = el.get("style") or ""
+    if not raw:
+        return False
+    if _HIDDEN_STYLE.search(raw):
+        return True
+    style = _style(raw)
+    colour, background = style.get("color"), style.get("background-color") or style.get("background")
+    if colour and background and colour == background:
+        return True
+    if any(_OFFSCREEN.match(style.get(k, "")) for k in ("left", "top", "text-indent", "margin-left")):
+        return True
+    clip = style.get("clip", "") + style.get("clip-path", "")
+    return "rect(0" in clip.replace(" ", "") or "inset(50%" in clip.replace(" ", "")
 
 
 class HtmlExtractor:

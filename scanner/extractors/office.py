@@ -51,10 +51,13 @@ class PdfExtractor:
                     partial = f"limit max_pdf_pages: read {ctx.limits.max_pdf_pages} of {count} pages"
                     count = ctx.limits.max_pdf_pages
                 texts: list[str] = []
+                hidden: list[str] = []
                 chars = 0
                 for i in range(count):
-                    page_text = pages[i].extract_text() or ""
-                    chars += len(page_text)
+                    page_text, page_hidden = _page_text(pages[i])
+                    if page_hidden.strip():
+                        hidden.append(page_hidden)
+                    chars += len(page_text) + len(page_hidden)
                     if chars > ctx.limits.max_unit_chars:
                         raise LimitExceededError(
                             "max_unit_chars", f"PDF text longer than {ctx.limits.max_unit_chars} characters"
@@ -64,7 +67,36 @@ class PdfExtractor:
                 raise
             except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
                 raise ExtractionError(f"corrupt PDF: {type(exc).__name__}") from exc
-        yield Unit(ctx.uri, self.format, "\n\f\n".join(texts), digest, size, partial=partial)
+        yield Unit(
+            ctx.uri, self.format, "\n\f\n".join(texts), digest, size, partial=partial, hidden_text="\n".join(hidden)
+        )
+
+
+def _page_text(page: Any) -> tuple[str, str]:
+    """A page's visible text and its invisible text (text render mode 3: neither filled nor stroked).
+
+    The render mode is part of the graphics state, so it is tracked across ``q``/``Q`` saves and restores.
+    """
+    stack = [0]
+    visible: list[str] = []
+    invisible: list[str] = []
+
+    def before(operator: bytes, operands: list[Any], cm: Any, tm: Any) -> None:
+        if operator == b"q":
+            stack.append(stack[-1])
+        elif operator == b"Q" and len(stack) > 1:
+            stack.pop()
+        elif operator == b"Tr" and operands:
+            try:
+                stack[-1] = int(operands[0])
+            except (TypeError, ValueError):
+                pass
+
+    def text(fragment: str, cm: Any, tm: Any, font: Any, size: Any) -> None:
+        (invisible if stack[-1] == 3 else visible).append(fragment)
+
+    page.extract_text(visitor_operand_before=before, visitor_text=text)
+    return "".join(visible), "".join(invisible)
 
 
 class DocxExtractor:
