@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import zipfile
 from collections.abc import Iterator
 from typing import Any, BinaryIO, ClassVar
@@ -87,10 +88,8 @@ def _page_text(page: Any) -> tuple[str, str]:
         elif operator == b"Q" and len(stack) > 1:
             stack.pop()
         elif operator == b"Tr" and operands:
-            try:
+            with contextlib.suppress(TypeError, ValueError):
                 stack[-1] = int(operands[0])
-            except (TypeError, ValueError):
-                pass
 
     def text(fragment: str, cm: Any, tm: Any, font: Any, size: Any) -> None:
         (invisible if stack[-1] == 3 else visible).append(fragment)
