@@ -30,6 +30,26 @@ from scanner.errors import ClassifierError
 log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[a-z0-9#]+")
+_DIGITS = re.compile(r"\d+")
+#: Recognizers every one of whose matches contains a digit: they run only on windows around digit runs.
+DIGIT_BOUND = frozenset(
+    {
+        "CreditCardRecognizer",
+        "UsBankRecognizer",
+        "UsLicenseRecognizer",
+        "UsItinRecognizer",
+        "UsPassportRecognizer",
+        "UsSsnRecognizer",
+        "NhsRecognizer",
+        "CryptoRecognizer",
+        "DateRecognizer",
+        "MedicalLicenseRecognizer",
+    }
+)
+#: Characters kept on each side of a digit run (then widened to whitespace), far longer than any such match.
+DIGIT_MARGIN = 64
+#: Every URL match has a dot followed by a letter (``example.com``) or a scheme separator.
+_URL_TRIGGER = re.compile(r"\w\.[A-Za-z]|://")
 _PHONE_CANDIDATE = re.compile(r"\+?\(?\d[\d\s().\-/]{5,}\d")
 CONTEXT_BOOST = 0.35
 CONTEXT_FLOOR = 0.4
@@ -45,6 +65,7 @@ class _Pattern:
     invalidate: Callable[[str], bool | None]
     context: tuple[str, ...]
     recognizer: str
+    trigger: str | None = None  # "digit" or "url": run only on windows around such places
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +139,7 @@ class PatternPiiClassifier:
                             rec.invalidate_result,
                             context,
                             str(getattr(rec, "name", type(rec).__name__)),
+                            _trigger_for(type(rec).__name__),
                         )
                     )
             else:
@@ -133,8 +155,15 @@ class PatternPiiClassifier:
         lowered = text.lower()
         field_words = {w for c in context for w in _WORD.findall(c.lower())}
         found: list[Detection] = []
+        windows: dict[str, list[tuple[int, int]]] = {}
         for p in self._patterns:
-            for m in p.regex.finditer(text):
+            if p.trigger is not None:
+                if p.trigger not in windows:
+                    windows[p.trigger] = _windows(text, _DIGITS if p.trigger == "digit" else _URL_TRIGGER)
+                matches = [m for lo, hi in windows[p.trigger] for m in p.regex.finditer(text, lo, hi)]
+            else:
+                matches = list(p.regex.finditer(text))
+            for m in matches:
                 start, end = m.span()
                 if start == end:
                     continue
@@ -190,6 +219,33 @@ class PatternPiiClassifier:
         if not hit:
             return score
         return min(1.0, max(score + CONTEXT_BOOST, CONTEXT_FLOOR))
+
+
+def _trigger_for(recognizer: str) -> str | None:
+    if recognizer in DIGIT_BOUND:
+        return "digit"
+    return "url" if recognizer == "UrlRecognizer" else None
+
+
+def _windows(text: str, trigger: re.Pattern[str]) -> list[tuple[int, int]]:
+    """Merged spans around every trigger, widened to whitespace so no match is cut at an edge.
+
+    ``finditer(text, lo, hi)`` keeps the whole text visible to look-behinds and ``\b``, so a match
+    inside a window is exactly the match a full scan finds there.
+    """
+    spans: list[tuple[int, int]] = []
+    n = len(text)
+    for m in trigger.finditer(text):
+        lo, hi = max(0, m.start() - DIGIT_MARGIN), min(n, m.end() + DIGIT_MARGIN)
+        while lo > 0 and not text[lo - 1].isspace():
+            lo -= 1
+        while hi < n and not text[hi].isspace():
+            hi += 1
+        if spans and lo <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], hi))
+        else:
+            spans.append((lo, hi))
+    return spans
 
 
 def _dedupe(found: list[Detection]) -> list[Detection]:

@@ -570,6 +570,34 @@ SPECS: tuple[Spec, ...] = (
     ),
 )
 
+#: Lower-case substrings at least one of which every match of a detector contains. A detector whose
+#: needles are all absent from a text is not run on it: a substring test costs a fraction of a regex scan.
+NEEDLES: dict[str, tuple[str, ...]] = {
+    "aws-access-key-id": ("akia", "asia", "abia", "acca"),
+    "aws-secret-access-key": ("secret",),
+    "azure-connection-string": ("defaultendpointsprotocol",),
+    "azure-account-key": ("accountkey=",),
+    "azure-storage-key-assignment": ("key",),
+    "azure-sas-token": ("sig=",),
+    "gcp-service-account-key": ("private_key_id",),
+    "gcp-api-key": ("aiza",),
+    "github-classic-token": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+    "github-fine-grained-token": ("github_pat_",),
+    "gitlab-token": ("glpat-", "gldt-", "glrt-", "glptt-"),
+    "slack-token": ("xox",),
+    "slack-webhook": ("hooks.slack.com",),
+    "stripe-key": ("k_live_", "k_test_"),
+    "openai-project-key": ("sk-",),
+    "openai-marked-key": ("t3blbkfj",),
+    "openai-legacy-key": ("sk-",),
+    "anthropic-api-key": ("sk-ant-",),
+    "jwt": ("ey",),
+    "pem-private-key": ("-----begin",),
+    "url-password": ("://",),
+    "password-assignment": ("pass", "pwd"),
+    "secret-assignment": ("secret", "token", "key"),
+}
+
 #: Every entity type this module can report.
 ENTITY_TYPES: frozenset[str] = frozenset(spec.entity_type for spec in SPECS)
 
@@ -634,7 +662,11 @@ class SecretsClassifier:
         it cannot tell which value is the password.
         """
         candidates: list[tuple[Detection, bool]] = []
+        lowered = text.lower()
         for spec in self._specs:
+            needles = NEEDLES.get(spec.detector)
+            if needles is not None and not any(needle in lowered for needle in needles):
+                continue
             for match in spec.regex.finditer(text):
                 span = _span(match, spec.groups)
                 if span is None or span[0] >= span[1]:

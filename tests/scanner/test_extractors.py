@@ -71,7 +71,8 @@ def test_html_visible_and_hidden_text_are_kept_apart() -> None:
     html = b"""<html><head><title>T</title><script>var s='x'</script></head><body>
     <p>Visible words</p><div style="display: none">hidden words</div><span aria-hidden="true">aria</span>
     <!-- a comment --><p hidden>attr hidden</p><p>More <b>visible</b></p>
-    <span style="color:#fff; background-color:#fff">same colour</span><div style="position:absolute;left:-9999px">offscreen</div>
+    <span style="color:#fff; background-color:#fff">same colour</span>
+    <div style="position:absolute;left:-9999px">offscreen</div>
     <p style="color:white;background:black">white on black</p></body></html>"""
     [u] = extract(HtmlExtractor(), html)
     assert isinstance(u, Unit)
