@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,13 @@ def _env(tmp_path: Path, *services: Any) -> dict[str, str]:
     return env
 
 
+def apply_labels(source: str, out: Path, env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
+    """A quick scan (no NER, one worker) that writes labels back."""
+    return run_cli(
+        ["scan", source, "--out", str(out), "--apply-labels", *extra, "--profile", "fast", "--workers", "1", "-q"], env
+    )
+
+
 def _writeback(out: Path) -> dict[str, str]:
     return {r["uri"].rsplit("/", 1)[-1]: r["action"] for r in pq.read_table(out / "writeback.parquet").to_pylist()}
 
@@ -40,41 +48,12 @@ def test_s3_tags_are_merged_idempotent_and_limited(tmp_path: Path, s3_service: A
     env = _env(tmp_path, s3_service)
     before = s3.get_object(Bucket="wb-bucket", Key="docs/hr.txt")["ETag"]
 
-    dry = run_cli(
-        [
-            "scan",
-            "s3://wb-bucket/docs",
-            "--out",
-            str(tmp_path / "dry"),
-            "--apply-labels",
-            "--dry-run",
-            "--profile",
-            "fast",
-            "--workers",
-            "1",
-            "-q",
-        ],
-        env,
-    )
+    dry = apply_labels("s3://wb-bucket/docs", tmp_path / "dry", env, "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert _writeback(tmp_path / "dry") == {"hr.txt": "would-set", "plain.txt": "would-set", "full.txt": "failed"}
     assert {t["Key"] for t in s3.get_object_tagging(Bucket="wb-bucket", Key="docs/hr.txt")["TagSet"]} == {"owner"}
 
-    first = run_cli(
-        [
-            "scan",
-            "s3://wb-bucket/docs",
-            "--out",
-            str(tmp_path / "a"),
-            "--apply-labels",
-            "--profile",
-            "fast",
-            "--workers",
-            "1",
-            "-q",
-        ],
-        env,
-    )
+    first = apply_labels("s3://wb-bucket/docs", tmp_path / "a", env)
     assert first.returncode == 0, first.stderr
     assert _writeback(tmp_path / "a") == {"hr.txt": "set", "plain.txt": "set", "full.txt": "failed"}
     tags = {t["Key"]: t["Value"] for t in s3.get_object_tagging(Bucket="wb-bucket", Key="docs/hr.txt")["TagSet"]}
@@ -83,21 +62,7 @@ def test_s3_tags_are_merged_idempotent_and_limited(tmp_path: Path, s3_service: A
     assert len(s3.get_object_tagging(Bucket="wb-bucket", Key="docs/full.txt")["TagSet"]) == 10
     assert s3.get_object(Bucket="wb-bucket", Key="docs/hr.txt")["ETag"] == before  # content untouched
 
-    second = run_cli(
-        [
-            "scan",
-            "s3://wb-bucket/docs",
-            "--out",
-            str(tmp_path / "b"),
-            "--apply-labels",
-            "--profile",
-            "fast",
-            "--workers",
-            "1",
-            "-q",
-        ],
-        env,
-    )
+    second = apply_labels("s3://wb-bucket/docs", tmp_path / "b", env)
     assert _writeback(tmp_path / "b") == {"hr.txt": "unchanged", "plain.txt": "unchanged", "full.txt": "failed"}
     assert json.loads((tmp_path / "b" / "summary.json").read_text())["writeback"]["unchanged"] == 2
     assert second.returncode == 0
@@ -107,21 +72,7 @@ def test_azure_index_tags_and_metadata_are_merged_and_idempotent(tmp_path: Path,
     container = azure_service.container("wb-container")
     container.upload_blob("docs/hr.txt", SSN_TEXT.encode(), metadata={"department": "hr"}, tags={"owner": "hr"})
     env = _env(tmp_path, azure_service)
-    first = run_cli(
-        [
-            "scan",
-            "az://wb-container/docs",
-            "--out",
-            str(tmp_path / "a"),
-            "--apply-labels",
-            "--profile",
-            "fast",
-            "--workers",
-            "1",
-            "-q",
-        ],
-        env,
-    )
+    first = apply_labels("az://wb-container/docs", tmp_path / "a", env)
     assert first.returncode == 0, first.stderr
     assert _writeback(tmp_path / "a") == {"hr.txt": "set"}
     blob = container.get_blob_client("docs/hr.txt")
@@ -133,21 +84,7 @@ def test_azure_index_tags_and_metadata_are_merged_and_idempotent(tmp_path: Path,
     meta = blob.get_blob_properties().metadata
     assert meta["department"] == "hr" and meta["SensitivityLabel"] == "Highly Confidential"
     assert blob.download_blob().readall() == SSN_TEXT.encode()
-    run_cli(
-        [
-            "scan",
-            "az://wb-container/docs",
-            "--out",
-            str(tmp_path / "b"),
-            "--apply-labels",
-            "--profile",
-            "fast",
-            "--workers",
-            "1",
-            "-q",
-        ],
-        env,
-    )
+    apply_labels("az://wb-container/docs", tmp_path / "b", env)
     assert _writeback(tmp_path / "b") == {"hr.txt": "unchanged"}
 
 
@@ -156,10 +93,7 @@ def test_local_sidecar_is_written_once_and_not_scanned(tmp_path: Path, cli_env: 
     src.mkdir()
     (src / "hr.txt").write_text(SSN_TEXT)
     digest = hashlib.sha256((src / "hr.txt").read_bytes()).hexdigest()
-    first = run_cli(
-        ["scan", str(src), "--out", str(tmp_path / "a"), "--apply-labels", "--profile", "fast", "--workers", "1", "-q"],
-        cli_env,
-    )
+    first = apply_labels(str(src), tmp_path / "a", cli_env)
     assert first.returncode == 0, first.stderr
     sidecar = json.loads((src / "hr.txt.ingestguard-label.json").read_text())
     assert sidecar == {
@@ -167,10 +101,7 @@ def test_local_sidecar_is_written_once_and_not_scanned(tmp_path: Path, cli_env: 
         "SensitivityLabelId": "e7d9c1b3-5f2a-4e6d-a8b0-c4d2e6f8a143",
     }
     assert hashlib.sha256((src / "hr.txt").read_bytes()).hexdigest() == digest
-    run_cli(
-        ["scan", str(src), "--out", str(tmp_path / "b"), "--apply-labels", "--profile", "fast", "--workers", "1", "-q"],
-        cli_env,
-    )
+    apply_labels(str(src), tmp_path / "b", cli_env)
     assert _writeback(tmp_path / "b") == {"hr.txt": "unchanged"}
     scanned = {r["uri"].rsplit("/", 1)[-1] for r in pq.read_table(tmp_path / "b" / "objects.parquet").to_pylist()}
     assert scanned == {"hr.txt"}
