@@ -305,6 +305,22 @@ def render(results: dict[str, Any]) -> str:
             )
             + " (Presidio default → ingestguard thorough)",
         ]
+    if "risks" in results:
+        rk = results["risks"]
+        lines += [
+            "",
+            "AI risks (generated evaluation set, see benchmarks/risk_eval.py):",
+            "",
+            "| risk | positive samples | precision | recall |",
+            "|---|---:|---:|---:|",
+        ]
+        for name in ("PROMPT_INJECTION", "HIDDEN_TEXT", "EXFIL_LINK"):
+            row = rk[name]
+            lines.append(f"| {name} | {row['positives']} | {row['precision']:.3f} | {row['recall']:.3f} |")
+        lines.append(
+            f"\nRecall {rk['all']['recall']:.3f} on {rk['all']['injection_samples']} injection samples; "
+            f"false-positive rate {rk['all']['false_positive_rate']:.4f} on {rk['all']['benign_samples']} benign texts."
+        )
     if "gate" in results:
         g = results["gate"]
         lines += [
@@ -357,6 +373,10 @@ def main(docs: int, eval_limit: int, scaling_records: int, out_file: Path) -> No
     )
     click.echo("accuracy…", err=True)
     results["accuracy"] = {name: accuracy_report(samples) for name, samples in sets.items()}
+    click.echo("AI risks…", err=True)
+    from benchmarks.risk_eval import evaluate
+
+    results["risks"] = evaluate()
     click.echo("gate latency…", err=True)
     results["gate"] = gate_latency()
     if scaling_records:
