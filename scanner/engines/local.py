@@ -108,8 +108,10 @@ class LocalEngine:
                 return
             handles: list[Any] = [s.conn for s in self._slots] + [s.process.sentinel for s in self._slots]
             for handle in wait(handles, timeout=1.0):
-                slot = next(s for s in self._slots if handle in (s.conn, s.process.sentinel))
-                yield from self._service(slot)
+                # a slot replaced while servicing an earlier handle of this batch has no handles any more
+                owner = next((s for s in self._slots if handle in (s.conn, s.process.sentinel)), None)
+                if owner is not None:
+                    yield from self._service(owner)
             yield from self._enforce_timeouts()
 
     def _service(self, slot: _Slot) -> Iterator[TaskOutput]:
