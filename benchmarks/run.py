@@ -103,7 +103,6 @@ def presidio_default() -> Callable[[str], list[accuracy.Span]]:
 def ingestguard(profile: str) -> tuple[Callable[[str], list[accuracy.Span]], Callable[[str], str], Any]:
     """A detector (spans) and a labeler (label name) for one profile, sharing one classifier set."""
     from classifiers.base import Finding
-    from classifiers.runner import CACHE_ENTRIES  # noqa: F401 - documents that the cache exists
     from labels import Labeler
     from scanner.config import load_settings
     from scanner.pipeline import build_classifiers

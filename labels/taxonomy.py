@@ -72,6 +72,3 @@ class Taxonomy(BaseModel):
 
     def __iter__(self) -> Iterator[Label]:  # type: ignore[override]
         return iter(self.ordered())
-
-    def highest(self, labels: list[Label]) -> Label | None:
-        return max(labels, key=lambda label: label.priority, default=None)

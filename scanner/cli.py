@@ -12,6 +12,7 @@ Exit codes:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 from pathlib import Path
@@ -173,7 +174,7 @@ def scan(
         scan_settings = settings.scan.model_copy(
             update={"include": list(include) or settings.scan.include, "exclude": [*settings.scan.exclude, *exclude]}
         )
-        settings = type(settings)(scan_settings, settings.classifiers, settings.labels, settings.sources)
+        settings = dataclasses.replace(settings, scan=scan_settings)
     bar = _Bar(quiet)
     try:
         mode: Literal["apply", "dry-run"] | None = ("dry-run" if dry_run else "apply") if apply_labels else None

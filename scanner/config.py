@@ -9,6 +9,7 @@ and what was expected.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -78,7 +79,7 @@ class Settings:
     def with_profile(self, profile: str) -> Settings:
         """The same settings with another classifier profile (fast, balanced, thorough)."""
         classifiers = ClassifierSettings.model_validate({**self.classifiers.model_dump(), "profile": profile})
-        return Settings(self.scan, classifiers, self.labels, self.sources)
+        return dataclasses.replace(self, classifiers=classifiers)
 
 
 def _deep_merge(base: Any, override: Any) -> Any:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import codecs
 import hashlib
 import io
-import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -224,7 +223,3 @@ def iter_text_chunks(stream: IO[bytes], *, chunk_bytes: int = 1 << 20) -> Iterat
     tail = decoder.decode(b"", final=True)
     if tail:
         yield tail
-
-
-def copy_stream(src: IO[bytes], dst: IO[bytes]) -> None:
-    shutil.copyfileobj(src, dst, 1 << 20)

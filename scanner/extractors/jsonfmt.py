@@ -43,6 +43,15 @@ class JsonExtractor:
         yield Unit(ctx.uri, self.format, joined, sha256_hex(raw), len(raw), fields=spans)
 
 
+def _record_error(exc: Exception) -> str:
+    """Why one JSON Lines record could not be read (positions only, never its content)."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"undecodable text at byte {exc.start}"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"invalid JSON at column {exc.colno}"
+    return "limit json_nesting: record nested too deeply"
+
+
 class JsonLinesExtractor:
     format: ClassVar[str] = "jsonl"
     extensions: ClassVar[tuple[str, ...]] = (".jsonl", ".ndjson", ".jsonlines")
@@ -82,32 +91,9 @@ class JsonLinesExtractor:
                 )
             try:
                 record = json.loads(stripped.decode(encoding))
-            except UnicodeDecodeError as exc:
+            except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
                 yield UnitProblem(
-                    ctx.uri,
-                    self.format,
-                    "failed",
-                    f"undecodable text at byte {exc.start}",
-                    record=index,
-                    size_bytes=len(stripped),
-                )
-            except json.JSONDecodeError as exc:
-                yield UnitProblem(
-                    ctx.uri,
-                    self.format,
-                    "failed",
-                    f"invalid JSON at column {exc.colno}",
-                    record=index,
-                    size_bytes=len(stripped),
-                )
-            except RecursionError:
-                yield UnitProblem(
-                    ctx.uri,
-                    self.format,
-                    "failed",
-                    "limit json_nesting: record nested too deeply",
-                    record=index,
-                    size_bytes=len(stripped),
+                    ctx.uri, self.format, "failed", _record_error(exc), record=index, size_bytes=len(stripped)
                 )
             else:
                 yield record_unit(ctx, self.format, index, record, len(stripped))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from pathlib import Path
@@ -61,9 +62,9 @@ def test_an_object_over_the_time_limit_fails_and_the_scan_goes_on(tmp_path: Path
     _big_text(big, 40)
     small.write_text("A short note with nothing sensitive.\n")
     limits = settings.scan.limits.model_copy(update={"object_timeout_seconds": 3.0})
-    slow = type(settings)(
-        settings.scan.model_copy(update={"limits": limits}), settings.classifiers, settings.labels, settings.sources
-    ).with_profile("thorough")
+    slow = dataclasses.replace(settings, scan=settings.scan.model_copy(update={"limits": limits})).with_profile(
+        "thorough"
+    )
     engine = LocalEngine(slow, TEST_KEY.encode(), workers=1)
     try:
         outputs = list(engine.run(_tasks(big, small)))

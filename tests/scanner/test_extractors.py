@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import io
@@ -156,7 +157,7 @@ def fast_worker() -> Worker:
             "ner": s.classifiers.ner.model_copy(update=off),
         }
     )
-    w = Worker(type(s)(s.scan, classifiers, s.labels, s.sources), TEST_KEY.encode())
+    w = Worker(dataclasses.replace(s, classifiers=classifiers), TEST_KEY.encode())
     w.setup()
     return w
 
