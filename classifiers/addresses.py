@@ -9,11 +9,13 @@ and continental forms where the street type is a suffix or a leading word
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from typing import ClassVar
 
 from classifiers.base import Detection
+from classifiers.prefilter import Prefilter
 
 ENTITY = "STREET_ADDRESS"
 
@@ -44,6 +46,12 @@ _CONTEXT = re.compile(
     r"\b(?:address|addr|lives?|living|located|ship|shipping|deliver|delivery|mail|residence|home)\b", re.I
 )
 CONTEXT_BOOST = 0.2
+_DIGIT = re.compile(r"\d")
+
+
+@functools.cache
+def _prefilter() -> Prefilter:
+    return Prefilter([regex for _, regex, _ in _PATTERNS])
 
 
 class StreetAddressClassifier:
@@ -57,15 +65,22 @@ class StreetAddressClassifier:
         return frozenset({ENTITY})
 
     def setup(self) -> None:
-        return None
+        _prefilter()
 
     def classify(self, text: str, *, context: Sequence[str] = ()) -> list[Detection]:
-        if not any(ch.isdigit() for ch in text):
+        if _DIGIT.search(text) is None:
             return []
+        hits = _prefilter().scan(text)
         field_hit = any(_CONTEXT.search(c) for c in context)
         found: list[Detection] = []
-        for name, regex, score in _PATTERNS:
-            for m in regex.finditer(text):
+        for i, (name, regex, score) in enumerate(_PATTERNS):
+            if not hits.any(i):
+                continue
+            spans = hits.spans(i)
+            matches = (
+                regex.finditer(text) if spans is None else (m for lo, hi in spans for m in regex.finditer(text, lo, hi))
+            )
+            for m in matches:
                 value = m.group(0).rstrip(" ,")
                 if field_hit or _CONTEXT.search(text, max(0, m.start() - 80), m.start()):
                     score_now = min(1.0, score + CONTEXT_BOOST)

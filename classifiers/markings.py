@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from classifiers.base import Detection
+from classifiers.prefilter import Prefilter
 from classifiers.settings import MarkingsSettings
 
 ENTITY = "CONFIDENTIALITY_MARKING"
@@ -29,6 +30,7 @@ class MarkingsClassifier:
     def __init__(self, settings: MarkingsSettings) -> None:
         self._settings = settings
         self._regex: re.Pattern[str] | None = None
+        self._prefilter: Prefilter | None = None
         self._scores: list[float] = []
 
     @property
@@ -43,12 +45,22 @@ class MarkingsClassifier:
         groups = [f"(?P<p{i}>{_phrase_regex(p.phrase)})" for i, p in enumerate(phrases)]
         self._regex = re.compile(r"(?<![\w])(?:" + "|".join(groups) + r")(?![\w])", re.IGNORECASE)
         self._scores = [p.score for p in phrases]
+        self._prefilter = Prefilter([self._regex])
 
     def classify(self, text: str, *, context: Sequence[str] = ()) -> list[Detection]:
-        if self._regex is None:
+        if self._regex is None or self._prefilter is None:
             return []
+        hits = self._prefilter.scan(text)
+        if not hits.any(0):
+            return []
+        spans = hits.spans(0)
+        matches = (
+            self._regex.finditer(text)
+            if spans is None
+            else (m for lo, hi in spans for m in self._regex.finditer(text, lo, hi))
+        )
         out: list[Detection] = []
-        for match in self._regex.finditer(text):
+        for match in matches:
             index = int((match.lastgroup or "p0")[1:])
             score = self._scores[index]
             if self._stands_as_marking(text, match.start(), match.end()):

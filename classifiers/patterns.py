@@ -24,30 +24,13 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from classifiers.base import Detection
+from classifiers.prefilter import Prefilter
 from classifiers.settings import PatternSettings
 from scanner.errors import ClassifierError
 
 log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[a-z0-9#]+")
-_DIGITS = re.compile(r"\d+")
-#: Recognizers every one of whose matches contains a digit: they run only on windows around digit runs.
-DIGIT_BOUND = frozenset(
-    {
-        "CreditCardRecognizer",
-        "UsBankRecognizer",
-        "UsLicenseRecognizer",
-        "UsItinRecognizer",
-        "UsPassportRecognizer",
-        "UsSsnRecognizer",
-        "NhsRecognizer",
-        "CryptoRecognizer",
-        "DateRecognizer",
-        "MedicalLicenseRecognizer",
-    }
-)
-#: Characters kept on each side of a digit run (then widened to whitespace), far longer than any such match.
-DIGIT_MARGIN = 64
 #: Every URL match has a dot followed by a letter (``example.com``) or a scheme separator.
 _URL_TRIGGER = re.compile(r"\w\.[A-Za-z]|://")
 _PHONE_CANDIDATE = re.compile(r"\+?\(?\d[\d\s().\-/]{5,}\d")
@@ -65,7 +48,7 @@ class _Pattern:
     invalidate: Callable[[str], bool | None]
     context: tuple[str, ...]
     recognizer: str
-    trigger: str | None = None  # "digit" or "url": run only on windows around such places
+    trigger: str | None = None  # "url": the prefilter looks for the URL trigger instead of the pattern
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +59,7 @@ class _Whole:
     entity: str
     context: tuple[str, ...]
     prefilter: re.Pattern[str] | None
+    trigger: str | None  # what the one-pass prefilter looks for before ``analyze`` runs at all
 
 
 def _context_hit(words: set[str], joined: str, context: Sequence[str]) -> bool:
@@ -99,6 +83,7 @@ class PatternPiiClassifier:
         self._patterns: list[_Pattern] = []
         self._whole: list[_Whole] = []
         self._entities = frozenset(settings.entities)
+        self._prefilter: Prefilter | None = None
 
     @property
     def entity_types(self) -> frozenset[str]:
@@ -144,25 +129,33 @@ class PatternPiiClassifier:
                     )
             else:
                 prefilter = _PHONE_CANDIDATE if entity == "PHONE_NUMBER" else None
-                self._whole.append(_Whole(rec, entity, context, prefilter))
+                own = [p.regex for p in getattr(rec, "patterns", [])]
+                trigger = prefilter.pattern if prefilter else ("|".join(f"(?:{r})" for r in own) or None)
+                self._whole.append(_Whole(rec, entity, context, prefilter, trigger))
         missing = sorted(self._entities - covered)
         if missing:
             raise ClassifierError(f"presidio has no pattern recognizer for {', '.join(missing)}")
+        # One pass finds where any pattern could match; URL patterns (a huge TLD alternation, slow to
+        # compile) are stood in for by the URL trigger, which every URL match contains.
+        sources = [_URL_TRIGGER.pattern if p.trigger == "url" else p.regex.pattern for p in self._patterns]
+        sources += [w.trigger for w in self._whole]
+        self._prefilter = Prefilter(sources, flags=int(flags or 0))
 
     def classify(self, text: str, *, context: Sequence[str] = ()) -> list[Detection]:
-        if not text:
+        if not text or self._prefilter is None:
             return []
-        lowered = text.lower()
+        hits = self._prefilter.scan(text)
+        lowered = ""
         field_words = {w for c in context for w in _WORD.findall(c.lower())}
         found: list[Detection] = []
-        windows: dict[str, list[tuple[int, int]]] = {}
-        for p in self._patterns:
-            if p.trigger is not None:
-                if p.trigger not in windows:
-                    windows[p.trigger] = _windows(text, _DIGITS if p.trigger == "digit" else _URL_TRIGGER)
-                matches = [m for lo, hi in windows[p.trigger] for m in p.regex.finditer(text, lo, hi)]
-            else:
+        for i, p in enumerate(self._patterns):
+            if not hits.any(i):
+                continue
+            spans = hits.spans(i)
+            if spans is None:
                 matches = list(p.regex.finditer(text))
+            else:
+                matches = [m for lo, hi in spans for m in p.regex.finditer(text, lo, hi)]
             for m in matches:
                 start, end = m.span()
                 if start == end:
@@ -176,18 +169,23 @@ class PatternPiiClassifier:
                     score = 1.0
                 if p.invalidate(value):
                     continue
+                lowered = lowered or text.lower()
                 score = self._with_context(score, lowered, start, end, p.context, field_words)
                 found.append(Detection(p.entity, start, end, round(score, 4), f"{p.recognizer}:{p.name}"))
-        for w in self._whole:
-            for start, end, score in self._run_whole(w, text):
+        base = len(self._patterns)
+        for j, w in enumerate(self._whole):
+            if not hits.any(base + j):
+                continue
+            for start, end, score in self._run_whole(w, text, hits.spans(base + j)):
+                lowered = lowered or text.lower()
                 score = self._with_context(score, lowered, start, end, w.context, field_words)
                 found.append(Detection(w.entity, start, end, round(score, 4), type(w.recognizer).__name__))
         return _dedupe(found)
 
-    def _run_whole(self, w: _Whole, text: str) -> list[tuple[int, int, float]]:
+    def _run_whole(self, w: _Whole, text: str, where: list[tuple[int, int]] | None) -> list[tuple[int, int, float]]:
         spans: list[tuple[int, int]]
         if w.prefilter is None:
-            spans = [(0, len(text))]
+            spans = where if where is not None else [(0, len(text))]
         else:
             spans = []
             for m in w.prefilter.finditer(text):
@@ -222,30 +220,7 @@ class PatternPiiClassifier:
 
 
 def _trigger_for(recognizer: str) -> str | None:
-    if recognizer in DIGIT_BOUND:
-        return "digit"
     return "url" if recognizer == "UrlRecognizer" else None
-
-
-def _windows(text: str, trigger: re.Pattern[str]) -> list[tuple[int, int]]:
-    """Merged spans around every trigger, widened to whitespace so no match is cut at an edge.
-
-    ``finditer(text, lo, hi)`` keeps the whole text visible to look-behinds and ``\b``, so a match
-    inside a window is exactly the match a full scan finds there.
-    """
-    spans: list[tuple[int, int]] = []
-    n = len(text)
-    for m in trigger.finditer(text):
-        lo, hi = max(0, m.start() - DIGIT_MARGIN), min(n, m.end() + DIGIT_MARGIN)
-        while lo > 0 and not text[lo - 1].isspace():
-            lo -= 1
-        while hi < n and not text[hi].isspace():
-            hi += 1
-        if spans and lo <= spans[-1][1]:
-            spans[-1] = (spans[-1][0], max(spans[-1][1], hi))
-        else:
-            spans.append((lo, hi))
-    return spans
 
 
 def _dedupe(found: list[Detection]) -> list[Detection]:

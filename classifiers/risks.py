@@ -17,11 +17,15 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import ClassVar
 
+import regex as regex_module
+
 from classifiers.base import Detection
+from classifiers.prefilter import Prefilter
 
 PROMPT_INJECTION, HIDDEN_TEXT, EXFIL_LINK = "PROMPT_INJECTION", "HIDDEN_TEXT", "EXFIL_LINK"
 
@@ -151,6 +155,7 @@ _DISCUSSION = re.compile(
 )
 _QUOTED = re.compile(r"[\"“”'‘’`]")
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
+_BOUNDARY_BACK = regex_module.compile(r"[.!?\n]", flags=regex_module.REVERSE)
 #: Every injection pattern contains one of these (lower-case) stems; a sentence without any is not examined
 #: further. Substring tests are far cheaper than a case-insensitive alternation.
 _STEMS = (
@@ -198,6 +203,32 @@ _STEMS = (
 )
 #: Any invisible or direction-control character, or a tag character: the hidden-text checks run only then.
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\u180e\ufeff\U000E0000-\U000E007F]")
+
+
+@functools.cache
+def _stem_prefilter() -> Prefilter:
+    return Prefilter(["|".join(re.escape(stem) for stem in _STEMS)], flags=re.IGNORECASE)
+
+
+def _sentences_with_stems(text: str) -> Iterator[re.Match[str]]:
+    """The sentences of ``text`` that contain a stem, exactly as a full sentence scan splits them."""
+    hits = _stem_prefilter().scan(text)
+    ends = hits.ends(0)
+    if ends is None:
+        yield from _SENTENCE.finditer(text)
+        return
+    last_end = -1
+    for end in sorted(set(ends)):
+        inside = end - 1  # the stem's last character; stems hold no sentence boundary
+        if inside < last_end:
+            continue
+        boundary = _BOUNDARY_BACK.search(text, 0, max(0, inside))
+        for m in _SENTENCE.finditer(text, boundary.end() if boundary else 0):
+            if m.end() > inside:
+                if m.start() <= inside:
+                    yield m
+                    last_end = m.end()
+                break
 
 
 def _triggered(sentence: str) -> bool:
@@ -249,12 +280,19 @@ class RiskClassifier:
         return frozenset({PROMPT_INJECTION, HIDDEN_TEXT, EXFIL_LINK})
 
     def setup(self) -> None:
-        return None
+        _stem_prefilter()
 
     def classify(self, text: str, *, context: Sequence[str] = ()) -> list[Detection]:
         found: list[Detection] = []
         hidden_field = "$hidden" in context
-        for m in _SENTENCE.finditer(text):
+        hits = _stem_prefilter().scan(text)
+        spans = hits.spans(0) if hits.any(0) else []
+        sentences = (
+            _SENTENCE.finditer(text)
+            if spans is None
+            else (m for lo, hi in spans for m in _SENTENCE.finditer(text, lo, hi))
+        )
+        for m in sentences:
             if not _triggered(m.group(0)):
                 continue
             score, name = injection_score(m.group(0))
