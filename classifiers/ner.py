@@ -63,12 +63,23 @@ class SpacyNerClassifier:
         import spacy
 
         logging.getLogger("spacy").setLevel(logging.ERROR)
+        model = self._settings.spacy_model
         try:
-            self._nlp = spacy.load(self._settings.spacy_model, exclude=list(_EXCLUDE))
+            nlp = spacy.load(model, exclude=list(_EXCLUDE))
         except OSError as exc:
-            raise ClassifierError(f"spaCy model '{self._settings.spacy_model}' could not be loaded") from exc
-        if "ner" not in self._nlp.pipe_names:
-            raise ClassifierError(f"spaCy model '{self._settings.spacy_model}' has no NER component")
+            raise ClassifierError(f"spaCy model '{model}' could not be loaded") from exc
+        if "ner" not in nlp.pipe_names:
+            raise ClassifierError(f"spaCy model '{model}' has no NER component")
+        # Only NER itself: in the CNN pipelines it embeds its own tokens, so the shared tok2vec (for
+        # the tagger and parser) and the attribute ruler are pure cost. A model whose NER listens to
+        # a shared embedding layer (transformer pipelines) keeps the full set above.
+        others = [*_EXCLUDE, *(c for c in nlp.pipe_names if c != "ner")]
+        try:
+            lean = spacy.load(model, exclude=others)
+            lean("Warm up, Ada Lovelace.")
+        except Exception:
+            lean = None
+        self._nlp = lean if lean is not None else nlp
         self._nlp.max_length = max(self._nlp.max_length, 2_000_000)
 
     def classify(self, text: str, *, context: Sequence[str] = ()) -> list[Detection]:
@@ -76,8 +87,17 @@ class SpacyNerClassifier:
             raise ClassifierError("SpacyNerClassifier.classify called before setup()")
         if not text.strip():
             return []
+        return self._detections(self._nlp(text))
+
+    def classify_many(self, texts: Sequence[str], *, context: Sequence[str] = ()) -> list[list[Detection]]:
+        """:meth:`classify` for several texts in one batch (spaCy's per-call overhead is paid once)."""
+        if self._nlp is None:
+            raise ClassifierError("SpacyNerClassifier.classify_many called before setup()")
+        return [self._detections(doc) for doc in self._nlp.pipe(texts, batch_size=64)]
+
+    def _detections(self, doc: Any) -> list[Detection]:
         out: list[Detection] = []
-        for ent in self._nlp(text).ents:
+        for ent in doc.ents:
             entity = LABELS.get(ent.label_)
             if entity == "DATE_TIME" and not _ABSOLUTE_DATE.search(ent.text):
                 continue  # "next week", "this morning": relative dates identify nobody

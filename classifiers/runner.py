@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from classifiers.base import Classifier, Confidence, Detection, Finding
 from classifiers.fingerprint import Fingerprinter, mask
@@ -43,9 +44,31 @@ def windows(chunks: Iterable[str], *, size: int, overlap: int) -> Iterator[Windo
         yield Window(offset, buf, offset + len(buf) + 1)
 
 
-#: Decides whether the expensive classifiers run on a window, given the window's text and the
-#: cheap detections (with their values) found in the unit so far.
-Gate = Callable[[str, Sequence[tuple[Detection, str]]], bool]
+class GateRegion(Protocol):
+    """Run over ``[lo, hi)`` of a window's text; keep what starts in ``[keep_lo, keep_hi)``."""
+
+    @property
+    def lo(self) -> int: ...
+    @property
+    def hi(self) -> int: ...
+    @property
+    def keep_lo(self) -> int: ...
+    @property
+    def keep_hi(self) -> int: ...
+
+
+class GatePlan(Protocol):
+    def next(self, found: Sequence[tuple[Detection, str]] = ()) -> Sequence[GateRegion]: ...
+
+
+class Gate(Protocol):
+    """Plans where the expensive classifiers run in a window, given its text and the cheap detections
+    (with their values) found in the unit so far; the plan is asked again after each round."""
+
+    ran: int
+
+    def plan(self, text: str, cheap: Sequence[tuple[Detection, str]]) -> GatePlan: ...
+
 
 #: Units up to this many characters are remembered by content, so repeated text is classified once.
 CACHE_MAX_CHARS = 100_000
@@ -143,9 +166,45 @@ class ClassifierSet:
         for window in windows(chunks, size=self._size, overlap=self._overlap):
             found = list(self._run(self._cheap, window, context))
             cheap_so_far.extend((det, value) for det, _, value in found)
-            if self._expensive and (self.gate is None or self.gate(window.text, cheap_so_far)):
+            if self._expensive and self.gate is None:
                 found.extend(self._run(self._expensive, window, context))
+            elif self._expensive and self.gate is not None:
+                found.extend(self._gated(self.gate, window, context, cheap_so_far))
             yield from resolve(found)
+
+    def _gated(
+        self, gate: Gate, window: Window, context: Sequence[str], cheap: Sequence[tuple[Detection, str]]
+    ) -> list[tuple[Detection, str, str]]:
+        """The expensive classifiers over the parts of ``window`` the gate's plan names, round by round."""
+        plan = gate.plan(window.text, cheap)
+        out: list[tuple[Detection, str, str]] = []
+        regions = plan.next()
+        if regions:
+            gate.ran += 1
+        while regions:
+            parts = [Window(window.offset + r.lo, window.text[r.lo : r.hi], window.owned_end) for r in regions]
+            keep = [(window.offset + r.keep_lo, window.offset + r.keep_hi) for r in regions]
+            for i, found in self._run_batch(self._expensive, parts, context):
+                out.extend(x for x in found if keep[i][0] <= x[0].start < keep[i][1])
+            regions = plan.next([(d, v) for d, _, v in out])
+        return out
+
+    def _run_batch(
+        self, classifiers: Sequence[Classifier], parts: Sequence[Window], context: Sequence[str]
+    ) -> Iterator[tuple[int, list[tuple[Detection, str, str]]]]:
+        """Each classifier over several windows, batched where the classifier can (``classify_many``)."""
+        for classifier in classifiers:
+            many = getattr(classifier, "classify_many", None)
+            if many is None:
+                for i, part in enumerate(parts):
+                    yield i, list(self._run([classifier], part, context))
+                continue
+            try:
+                results = many([p.text for p in parts], context=context)
+            except Exception as exc:
+                raise ClassifierError(f"classifier '{classifier.name}' failed: {type(exc).__name__}") from exc
+            for i, (part, found) in enumerate(zip(parts, results, strict=True)):
+                yield i, list(self._placed(classifier, part, found))
 
     def _run(
         self, classifiers: Sequence[Classifier], window: Window, context: Sequence[str]
@@ -155,13 +214,19 @@ class ClassifierSet:
                 found = classifier.classify(window.text, context=context)
             except Exception as exc:
                 raise ClassifierError(f"classifier '{classifier.name}' failed: {type(exc).__name__}") from exc
-            for det in found:
-                start = window.offset + det.start
-                if start >= window.owned_end or det.score < self._min_score or det.end <= det.start:
-                    continue
-                value = window.text[det.start : det.end]
-                shifted = Detection(det.entity_type, start, window.offset + det.end, det.score, det.detector)
-                yield shifted, classifier.name, value
+            yield from self._placed(classifier, window, found)
+
+    def _placed(
+        self, classifier: Classifier, window: Window, found: Iterable[Detection]
+    ) -> Iterator[tuple[Detection, str, str]]:
+        """Detections in window coordinates → absolute offsets, past the owned end and weak ones dropped."""
+        for det in found:
+            start = window.offset + det.start
+            if start >= window.owned_end or det.score < self._min_score or det.end <= det.start:
+                continue
+            value = window.text[det.start : det.end]
+            shifted = Detection(det.entity_type, start, window.offset + det.end, det.score, det.detector)
+            yield shifted, classifier.name, value
 
     def finding(self, det: Detection, classifier: str, value: str, *, field: str | None, base: int) -> Finding:
         """A stored finding: offsets relative to ``base`` (the field's start), fingerprinted and masked."""

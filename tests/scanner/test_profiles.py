@@ -8,9 +8,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from classifiers.base import Detection
+from labels import Labeler
 from scanner.config import Settings
 from scanner.driver import scan
-from scanner.gating import entity_candidates
+from scanner.gating import NerGate, NerPlan, entity_candidates
 from tests.test_cli_e2e import rel, run_cli
 
 TEXTS = [
@@ -87,3 +89,61 @@ def test_thorough_findings_are_offsets_into_the_text_value(tmp_path: Path, cli_e
         assert (text.index(value), text.index(value) + len(value)) in spans
         assert all(f["field"] == "text" for f in findings if f["record"] == i)
     assert rel(tmp_path, findings[0]["uri"]) == "eval.jsonl"
+
+
+# -- the balanced profile's NER plan ---------------------------------------------------------
+
+_PROSE = "The scheduler retries a failed task twice before it gives up. It logs each retry."
+
+
+def _gate(settings: Settings, always_for: tuple[str, ...] = ()) -> NerGate:
+    return NerGate(Labeler(settings.labels), ner_types=settings.classifiers.ner.entities, always_for=always_for)
+
+
+def _rounds(plan: NerPlan, text: str, ner: dict[str, str]) -> list[list[str]]:
+    """Drive a plan as the runner does, with a stand-in NER that knows ``ner`` (value → type)."""
+    rounds: list[list[str]] = []
+    found: list[tuple[Detection, str]] = []
+    regions = plan.next()
+    while regions:
+        rounds.append([text[r.keep_lo : r.keep_hi] for r in regions])
+        for r in regions:
+            for value, entity in ner.items():
+                start = text.find(value, r.keep_lo, r.keep_hi)
+                if start >= 0:
+                    found.append((Detection(entity, start, start + len(value), 0.85, "stand-in"), value))
+        regions = plan.next(found)
+    return rounds
+
+
+def test_plan_skips_ner_when_no_entity_could_change_the_label(settings: Settings) -> None:
+    gate = _gate(settings)
+    assert _rounds(gate.plan(_PROSE, []), _PROSE, {}) == []
+    secret = Detection("SECRET_AWS_ACCESS_KEY_ID", 0, 5, 0.9, "x")
+    text = "Ana Bo Cy Di Ed Fa Gu Hi Io Ju Ka Lu met."
+    assert _rounds(gate.plan(text, [(secret, "AKIA-stand-in")]), text, {}) == []  # already at the top label
+
+
+def test_plan_reads_only_the_sentences_that_could_still_matter(settings: Settings) -> None:
+    names = ["Alice Walker", "Bruno Rossi", "Chen Wei", "Dara Okoye", "Emil Berg", "Fatima Khan"]
+    crowded = "Yesterday " + ", ".join(names) + " and Goran Petrov met Hana Sato, Ivan Novak and Jana Horak."
+    text = " ".join([_PROSE, crowded, _PROSE, "Reports go to Kofi Mensah weekly.", _PROSE])
+    gate = _gate(settings)
+    # NER finds only three of the names: with nine candidates left unread elsewhere... none are left.
+    rounds = _rounds(gate.plan(text, []), text, {"Alice Walker": "PERSON", "Bruno Rossi": "PERSON"})
+    assert rounds and crowded in rounds[0][0]
+    read = " ".join(" ".join(r) for r in rounds)
+    assert _PROSE not in read  # sentences without candidates are never read
+    assert "Kofi Mensah" not in read  # one more candidate could not reach ten distinct values
+
+
+def test_plan_reads_the_whole_window_when_one_entity_would_change_the_label(settings: Settings) -> None:
+    address = Detection("STREET_ADDRESS", 0, 10, 0.7, "x")  # a person beside an address is Confidential
+    text = "Ship to 742 Evergreen Terrace.\nnan 06079 signed."
+    rounds = _rounds(_gate(settings).plan(text, [(address, "742 Evergreen Terrace")]), text, {})
+    assert rounds == [[text]]
+
+
+def test_plan_reads_everything_for_a_consumer_that_needs_ner_everywhere(settings: Settings) -> None:
+    rounds = _rounds(_gate(settings, always_for=("PERSON",)).plan(_PROSE, []), _PROSE, {})
+    assert rounds == [[_PROSE]]
