@@ -7,6 +7,7 @@ Exit codes:
   3  the scan could not run: a source is missing or unreachable, a model is not installed,
      workers could not start
   4  check: at least one document is denied for the consumer
+  5  scan: a --fail-on condition held (takes precedence over 1)
   130 interrupted
 """
 
@@ -28,7 +29,8 @@ from scanner.errors import ConfigError, IngestguardError
 from scanner.pipeline import Row
 from scanner.version import __version__
 
-EXIT_OK, EXIT_FAILED_OBJECTS, EXIT_USAGE, EXIT_CANNOT_RUN, EXIT_DENIED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+EXIT_OK, EXIT_FAILED_OBJECTS, EXIT_USAGE, EXIT_CANNOT_RUN, EXIT_DENIED, EXIT_FAIL_ON = 0, 1, 2, 3, 4, 5
+EXIT_INTERRUPTED = 130
 
 
 class _Bar:
@@ -136,10 +138,30 @@ def main(verbose: int) -> None:
     "--consumers",
     "consumers_file",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Also build a signed access manifest for these consumers into OUT/manifest (needs --private-key).",
+    help="Consumers: their per-object decisions go into the change report; with --private-key a signed "
+    "access manifest is also built into OUT/manifest.",
 )
 @click.option(
     "--private-key", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="Key for --consumers."
+)
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite state for incremental runs: unchanged objects are not read again; changes go to OUT/changes.json.",
+)
+@click.option(
+    "--fail-on",
+    multiple=True,
+    metavar="CONDITION",
+    help="Exit 5 if it holds: label>=NAME[@PREFIX], new-label>=NAME[@PREFIX], risk:TYPE[@PREFIX], "
+    "new-risk:TYPE[@PREFIX], failed (repeatable).",
+)
+@click.option(
+    "--metrics",
+    "metrics_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a Prometheus textfile-collector file (e.g. /var/lib/node_exporter/ingestguard.prom).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary table.")
 def scan(
@@ -155,14 +177,17 @@ def scan(
     dry_run: bool,
     consumers_file: Path | None,
     private_key: Path | None,
+    state_path: Path | None,
+    fail_on: tuple[str, ...],
+    metrics_path: Path | None,
     quiet: bool,
 ) -> None:
     """Scan SOURCES (paths, file://, s3://, az://, https://ACCOUNT.blob.core.windows.net/…, other fsspec URLs)
     and write Parquet results to --out."""
     if dry_run and not apply_labels:
         raise click.UsageError("--dry-run goes with --apply-labels")
-    if (consumers_file is None) != (private_key is None):
-        raise click.UsageError("--consumers and --private-key go together")
+    if private_key is not None and consumers_file is None:
+        raise click.UsageError("--private-key goes with --consumers")
     try:
         settings = load_settings(config_dir)
     except ConfigError as exc:
@@ -175,28 +200,52 @@ def scan(
             update={"include": list(include) or settings.scan.include, "exclude": [*settings.scan.exclude, *exclude]}
         )
         settings = dataclasses.replace(settings, scan=scan_settings)
+    policy = None
+    if consumers_file is not None:
+        from labels.consumers import load_consumers
+
+        try:
+            policy = load_consumers(consumers_file, label_names=settings.labels.taxonomy.names())
+        except ConfigError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
     bar = _Bar(quiet)
     try:
         mode: Literal["apply", "dry-run"] | None = ("dry-run" if dry_run else "apply") if apply_labels else None
         summary = run_scan(
-            list(sources), out_dir, settings=settings, engine=engine, workers=workers, progress=bar, apply_labels=mode
+            list(sources),
+            out_dir,
+            settings=settings,
+            engine=engine,
+            workers=workers,
+            progress=bar,
+            apply_labels=mode,
+            state=state_path,
+            consumers=policy,
+            fail_on=fail_on,
         )
     except KeyboardInterrupt:
         bar.close()
-        click.echo("interrupted: no results written", err=True)
+        click.echo("interrupted: no results written" + (" (the next run resumes)" if state_path else ""), err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except ConfigError as exc:
+        bar.close()
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
     except IngestguardError as exc:
         bar.close()
         click.echo(f"error: {exc}", err=True)
+        if metrics_path is not None:
+            from scanner.metrics import write_metrics
+
+            write_metrics(metrics_path, {}, success=False)
         sys.exit(EXIT_CANNOT_RUN)
     bar.close()
-    if consumers_file is not None and private_key is not None:
+    if policy is not None and private_key is not None:
         from labels import manifest as mf
-        from labels.consumers import load_consumers
         from labels.signing import load_private_key
 
         try:
-            policy = load_consumers(consumers_file, label_names=settings.labels.taxonomy.names())
             header = mf.build(
                 out_dir,
                 policy,
@@ -209,8 +258,16 @@ def scan(
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_USAGE)
         summary["manifest"] = header["consumers"]
+    if metrics_path is not None:
+        from scanner.metrics import write_metrics
+
+        write_metrics(metrics_path, summary, success=True)
     if not quiet:
         click.echo(render_summary(summary, out_dir))
+    for held in summary.get("fail_on", []):
+        click.echo(f"fail-on: {held}", err=True)
+    if summary.get("fail_on"):
+        sys.exit(EXIT_FAIL_ON)
     failed = summary["objects"].get("failed", 0) + summary["units"].get("failed", 0)
     sys.exit(EXIT_FAILED_OBJECTS if failed else EXIT_OK)
 

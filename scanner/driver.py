@@ -15,11 +15,26 @@ from typing import Any, Literal, Protocol
 
 from classifiers.fingerprint import load_or_create_key
 from connectors import ConnectorRegistry, ListingItem, ListingProblem, SourceObject
+from labels import Labeler
+from labels.consumers import ConsumerPolicy
+from labels.taxonomy import Taxonomy
 from scanner.config import Settings
 from scanner.engines.base import Engine
-from scanner.pipeline import Row, ScanTask, document_row
+from scanner.errors import ConfigError
+from scanner.incremental import (
+    Condition,
+    ObjectResult,
+    change_report,
+    label_fingerprint,
+    parse_condition,
+    relabel,
+    scan_fingerprint,
+)
+from scanner.incremental import fail_on as fail_on_hits
+from scanner.pipeline import Row, ScanTask, TaskOutput, document_row
 from scanner.selection import relative_path, selected
 from scanner.sinks import SCHEMA_VERSION, ParquetSink, write_json_atomic
+from scanner.state import Change, Known, StateStore
 from scanner.units import UnitProblem
 from scanner.version import __version__
 
@@ -138,6 +153,15 @@ def make_engine(settings: Settings, key: bytes, *, engine: str | None, workers: 
     raise ValueError(f"unknown engine '{name}' (expected: local, serial)")
 
 
+def _brief(object_row: Row) -> Row:
+    return {"uri": object_row["uri"], "label": object_row["label"], "status": object_row["status"]}
+
+
+def _root_key(root: str) -> str:
+    """The form of a source root the state store keys objects by (local paths made absolute)."""
+    return root if "://" in root else str(Path(root).resolve())
+
+
 def scan(
     sources: Sequence[str],
     out_dir: str | Path,
@@ -147,32 +171,93 @@ def scan(
     workers: int | None = None,
     progress: Progress | None = None,
     apply_labels: Literal["apply", "dry-run"] | None = None,
+    state: str | Path | None = None,
+    consumers: ConsumerPolicy | None = None,
+    fail_on: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Scan every object under ``sources`` into ``out_dir``; returns the summary (also in ``summary.json``).
+
+    With ``state`` (a SQLite path) the run is incremental: objects whose version and
+    configuration fingerprint are unchanged are not read again, their stored rows are
+    written as they were; what changed is in ``changes.json`` (see :mod:`scanner.state`).
+    ``consumers`` adds each object's per-consumer decision to what is compared.
+    ``fail_on`` conditions that hold are listed under ``summary["fail_on"]``.
 
     With ``apply_labels``, each scanned object's label is then written back to its store
     (``dry-run``: only reported), with the outcome per object in ``writeback.parquet``.
     """
-    progress = progress or _NoProgress()
-    out = Path(out_dir)
+    taxonomy = settings.labels.taxonomy
+    try:
+        conditions = [parse_condition(c, taxonomy) for c in fail_on]
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    store = StateStore(state) if state is not None else None
+    try:
+        return _scan(
+            sources,
+            Path(out_dir),
+            settings=settings,
+            engine=engine,
+            workers=workers,
+            progress=progress or _NoProgress(),
+            apply_labels=apply_labels,
+            store=store,
+            consumers=consumers,
+            conditions=conditions,
+        )
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _scan(
+    sources: Sequence[str],
+    out: Path,
+    *,
+    settings: Settings,
+    engine: str | None,
+    workers: int | None,
+    progress: Progress,
+    apply_labels: Literal["apply", "dry-run"] | None,
+    store: StateStore | None,
+    consumers: ConsumerPolicy | None,
+    conditions: Sequence[Condition],
+) -> dict[str, Any]:
     started = datetime.now(UTC)
     clock = time.monotonic()
     key = load_or_create_key(settings.scan.fingerprint_key_file)
     connectors = ConnectorRegistry()
+    taxonomy = settings.labels.taxonomy
+    labeler = Labeler(settings.labels)
     totals = _Totals()
     sink = ParquetSink(out, tool_version=__version__)
     task_ids = iter(range(1 << 62))
+    roots = [_root_key(root) for root in sources]
+    scan_fp, label_fp = scan_fingerprint(settings, key), label_fingerprint(settings)
+    run_id, resumed = store.begin_run(sources) if store is not None else (str(uuid.uuid4()), False)
+    in_flight: dict[int, tuple[SourceObject, ObjectResult]] = {}
+    seen: set[str] = set()
+    counts: Counter[str] = Counter()
 
     # Open every listing and take its first item before any worker starts, so a missing or
     # unreachable source fails at once with one message.
-    listings: list[tuple[str, Iterator[ListingItem]]] = []
-    for root in sources:
+    listings: list[tuple[str, str, Iterator[ListingItem]]] = []
+    for root, key_root in zip(sources, roots, strict=True):
         listing = connectors.for_uri(root).iter_objects(root)
         first = next(listing, None)
-        listings.append((root, itertools.chain([] if first is None else [first], listing)))
+        listings.append((root, key_root, itertools.chain([] if first is None else [first], listing)))
+
+    def still_valid(item: SourceObject, known: Known | None) -> bool:
+        return (
+            known is not None
+            and item.version is not None
+            and known.version == item.version
+            and known.scan_fp == scan_fp
+            and known.status != "failed"
+        )
 
     def tasks() -> Iterator[ScanTask]:
-        for root, listing in listings:
+        for root, key_root, listing in listings:
             for item in listing:
                 rel = relative_path(root, item.uri)
                 if not selected(rel, settings.scan.include, settings.scan.exclude):
@@ -187,27 +272,89 @@ def scan(
                     continue
                 totals.bytes_listed += item.size or 0
                 progress.listed(item)
-                yield ScanTask(next(task_ids), item)
+                known = store.known(item.uri) if store is not None else None
+                seen.add(item.uri)
+                if store is not None and known is not None and still_valid(item, known):
+                    if known.label_fp != label_fp:
+                        _relabel(
+                            store, item.uri, key_root, known, labeler, taxonomy, consumers, run_id, scan_fp, label_fp
+                        )
+                        counts["relabelled_from_findings"] += 1
+                    counts["unchanged"] += 1
+                    progress.object_done({"status": known.status, "size_bytes": item.size or 0})
+                    continue
+                task = ScanTask(next(task_ids), item)
+                in_flight[task.task_id] = (item, ObjectResult(key_root, known))
+                yield task
         progress.listing_done()
 
+    risks_by_uri: dict[str, set[str]] = {}
+    objects_for_report: list[Row] = []
     runner = None
     try:
-        runner = make_engine(settings, key, engine=engine, workers=workers)
-        for output in runner.run(tasks()):
-            sink.add("documents", output.documents)
-            sink.add("findings", output.findings)
-            totals.documents(output.documents)
-            totals.findings += len(output.findings)
-            if output.object_row is not None:
+        # Workers (and their models) start only if there is something to scan: an unchanged
+        # incremental rerun lists, compares and writes, nothing more.
+        pending = tasks()
+        first_task = next(pending, None)
+        outputs: Iterator[TaskOutput] = iter(())
+        if first_task is not None:
+            runner = make_engine(settings, key, engine=engine, workers=workers)
+            outputs = runner.run(itertools.chain([first_task], pending))
+        for output in outputs:
+            obj, result = in_flight[output.task_id]
+            if store is None:
+                sink.add("documents", output.documents)
+                sink.add("findings", output.findings)
+                totals.documents(output.documents)
+                totals.findings += len(output.findings)
+                for doc in output.documents:
+                    risks_by_uri.setdefault(doc["uri"], set()).update(doc.get("risks") or ())
+            else:
+                store.stage(obj.uri, output.documents, output.findings)
+                result.add(output.documents, consumers, taxonomy)
+            if output.object_row is None:
+                continue
+            del in_flight[output.task_id]
+            progress.object_done(output.object_row)
+            if store is None:
                 sink.add("objects", [output.object_row])
                 totals.object(output.object_row)
-                progress.object_done(output.object_row)
+                objects_for_report.append(_brief(output.object_row))
+                continue
+            change = result.change(output.object_row)
+            counts["rescanned"] += 1
+            store.commit_object(
+                root=result.root,
+                object_row=output.object_row,
+                scan_fp=scan_fp,
+                label_fp=label_fp,
+                risks=sorted(result.risks),
+                decisions=result.decisions,
+                change=change,
+                run_id=run_id,
+            )
+        if store is not None:
+            store.delete_missing(roots, seen, run_id)
+            for uri in store.uris(roots):
+                object_row, chunks = store.rows(uri)
+                risks: set[str] = set()
+                for documents, findings in chunks:
+                    sink.add("documents", documents)
+                    sink.add("findings", findings)
+                    totals.documents(documents)
+                    totals.findings += len(findings)
+                    for doc in documents:
+                        risks.update(doc.get("risks") or ())
+                sink.add("objects", [object_row])
+                totals.object(object_row)
+                risks_by_uri[uri] = risks
+                objects_for_report.append(_brief(object_row))
         elapsed = time.monotonic() - clock
-        summary = {
+        summary: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "tool_version": __version__,
-            "run_id": str(uuid.uuid4()),
-            "started": started.isoformat(),
+            "run_id": run_id,
+            "started": (store.run_started(run_id) if store is not None else started.isoformat()),
             "finished": datetime.now(UTC).isoformat(),
             "seconds": round(elapsed, 3),
             "sources": list(sources),
@@ -223,7 +370,53 @@ def scan(
             "bytes": {"listed": totals.bytes_listed, "scanned": totals.bytes_scanned},
             "bytes_per_second": round(totals.bytes_listed / elapsed) if elapsed > 0 else None,
         }
+        changes: list[Change] = []
+        if store is not None:
+            changes = store.changes(run_id)
+            kinds = Counter(c.change for c in changes)
+            summary["incremental"] = {
+                "state": str(store.path),
+                "resumed": resumed,
+                "new": kinds["new"],
+                "changed": kinds["changed"],
+                "deleted": kinds["deleted"],
+                "relabelled": kinds["relabelled"],
+                "unchanged": counts["unchanged"],
+                "rescanned": counts["rescanned"],
+                "relabelled_from_findings": counts["relabelled_from_findings"],
+            }
+            report = change_report(
+                run_id=run_id,
+                previous_run_id=store.previous_run(run_id),
+                started=summary["started"],
+                finished=summary["finished"],
+                sources=sources,
+                changes=changes,
+                counts={
+                    **{k: kinds[k] for k in ("new", "changed", "deleted", "relabelled")},
+                    "unchanged": counts["unchanged"],
+                    "touched": counts["rescanned"] - kinds["new"] - kinds["changed"] - kinds["relabelled"],
+                },
+                history=[
+                    *store.history(),
+                    {"run_id": run_id, "finished": summary["finished"], "labels": summary["labels"]["objects"]},
+                ],
+                entities=summary["entities"],
+                objects=objects_for_report,
+                taxonomy=taxonomy,
+            )
+            write_json_atomic(out / "changes.json", report)
+        if conditions:
+            summary["fail_on"] = fail_on_hits(
+                conditions,
+                objects=objects_for_report,
+                documents_risks=risks_by_uri,
+                changes=changes,
+                taxonomy=taxonomy,
+            )
         sink.commit(summary)
+        if store is not None:
+            store.finish_run(run_id, summary)
         if apply_labels is not None:
             summary["writeback"] = _write_back(out, settings, connectors, dry_run=apply_labels == "dry-run")
             write_json_atomic(out / "summary.json", summary)
@@ -234,3 +427,34 @@ def scan(
     finally:
         if runner is not None:
             runner.close()
+
+
+def _relabel(
+    store: StateStore,
+    uri: str,
+    root: str,
+    known: Known,
+    labeler: Labeler,
+    taxonomy: Taxonomy,
+    consumers: ConsumerPolicy | None,
+    run_id: str,
+    scan_fp: str,
+    label_fp: str,
+) -> None:
+    """Apply changed label rules to an unchanged object's stored findings (nothing is read from the store)."""
+    object_row, chunks = store.rows(uri)
+    object_row, relabelled = relabel(object_row, list(chunks), labeler)
+    result = ObjectResult(root, known)
+    for documents, findings in relabelled:
+        store.stage(uri, documents, findings)
+        result.add(documents, consumers, taxonomy)
+    store.commit_object(
+        root=root,
+        object_row=object_row,
+        scan_fp=scan_fp,
+        label_fp=label_fp,
+        risks=sorted(result.risks),
+        decisions=result.decisions,
+        change=result.change(object_row),
+        run_id=run_id,
+    )
