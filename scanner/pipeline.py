@@ -28,7 +28,7 @@ from classifiers.runner import ClassifierSet
 from connectors import ConnectorRegistry, SourceObject
 from labels import Label, Labeler
 from scanner.config import Settings
-from scanner.errors import IngestguardError, describe_exception
+from scanner.errors import IngestguardError, LimitExceededError, describe_exception
 from scanner.extractors import ExtractContext, SkipObject, choose
 from scanner.extractors.base import CountingReader
 from scanner.extractors.compression import decompress
@@ -213,7 +213,7 @@ class Worker:
             status, reason = "skipped", "no text or records found"
             out.documents.append(self._object_problem(obj, choice.label, status, reason))
         elif status == "scanned" and tally.units["scanned"] == 0 and tally.units["failed"]:
-            status, reason = "failed", "no unit could be read"
+            status, reason = "failed", f"no unit could be read: {self._object_reason(tally)}"
         elif status == "scanned":
             reason = self._object_reason(tally)
         out.object_row = {
@@ -281,7 +281,8 @@ class Worker:
             for item in extractor.extract(stream, ctx):
                 if isinstance(item, UnitProblem):
                     out.documents.append(document_row(item, obj, status=item.status, reason=item.reason))
-                    tally.add(item.status, None, None, None)
+                    # a unit stopped by a limit leaves the object partial: never reported as clean
+                    tally.add(item.status, None, None, item.reason if item.limit else None)
                 else:
                     self._classify_unit(item, obj, out, tally)
                 if len(out.documents) >= CHUNK_DOCUMENTS or len(out.findings) >= CHUNK_FINDINGS:
@@ -311,8 +312,9 @@ class Worker:
                 for det, classifier, value in self.classifiers.detect([unit.hidden_text], context=hidden_context):
                     findings.append(self.classifiers.finding(det, classifier, value, field=HIDDEN_FIELD, base=0))
         except Exception as exc:
-            out.documents.append(document_row(unit, obj, status="failed", reason=describe_exception(exc), partial=True))
-            tally.add("failed", None, None, None)
+            reason = describe_exception(exc)
+            out.documents.append(document_row(unit, obj, status="failed", reason=reason, partial=True))
+            tally.add("failed", None, None, reason if isinstance(exc, LimitExceededError) else None)
             return
         sha, size, partial = unit.content_sha256, unit.size_bytes, unit.partial
         if isinstance(unit.text, LazyText):
