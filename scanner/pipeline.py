@@ -166,9 +166,19 @@ class _ObjectTally:
         self.entities = Counter[str]()
         self.top: Label | None = None
         self.partial: list[str] = []
+        self.first_failure: str | None = None
 
-    def add(self, status: str, label: Label | None, counts: Counter[str] | None, partial: str | None) -> None:
+    def add(
+        self,
+        status: str,
+        label: Label | None,
+        counts: Counter[str] | None,
+        partial: str | None,
+        reason: str | None = None,
+    ) -> None:
         self.units[status] += 1
+        if status == "failed" and self.first_failure is None:
+            self.first_failure = reason
         if counts:
             self.entities.update(counts)
         if label is not None and (self.top is None or label.priority > self.top.priority):
@@ -213,7 +223,10 @@ class Worker:
             status, reason = "skipped", "no text or records found"
             out.documents.append(self._object_problem(obj, choice.label, status, reason))
         elif status == "scanned" and tally.units["scanned"] == 0 and tally.units["failed"]:
-            status, reason = "failed", f"no unit could be read: {self._object_reason(tally)}"
+            first = f" (first: {tally.first_failure})" if tally.first_failure and not tally.partial else ""
+            status, reason = "failed", f"no unit could be read: {self._object_reason(tally)}{first}"
+        elif status == "scanned" and tally.units["scanned"] == 0:
+            status, reason = "skipped", f"no unit was read: {self._object_reason(tally)}"
         elif status == "scanned":
             reason = self._object_reason(tally)
         out.object_row = {
@@ -282,7 +295,7 @@ class Worker:
                 if isinstance(item, UnitProblem):
                     out.documents.append(document_row(item, obj, status=item.status, reason=item.reason))
                     # a unit stopped by a limit leaves the object partial: never reported as clean
-                    tally.add(item.status, None, None, item.reason if item.limit else None)
+                    tally.add(item.status, None, None, item.reason if item.limit else None, item.reason)
                 else:
                     self._classify_unit(item, obj, out, tally)
                 if len(out.documents) >= CHUNK_DOCUMENTS or len(out.findings) >= CHUNK_FINDINGS:

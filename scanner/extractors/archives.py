@@ -56,6 +56,7 @@ class _Budget:
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self.total = 0
+        self.declared = 0
         self.members = 0
         self.basis: Callable[[], int] = lambda: 0
         self.exceeded: ArchiveLimitError | None = None
@@ -73,6 +74,24 @@ class _Budget:
         if self.total > RATIO_GRACE_BYTES and self.total / max(1, self.basis()) > self.limits.max_compression_ratio:
             self.stop("max_compression_ratio", f"archive expands more than {self.limits.max_compression_ratio:g} times")
 
+    def declare(self, n: int) -> None:
+        """Count the sizes an archive's directory declares for its members (zip): a bomb is refused before
+        anything is decompressed. The declared size bounds the output (``ZipExtFile`` stops there)."""
+        self.declared += n
+        if self.declared > self.limits.max_decompressed_bytes:
+            self.stop(
+                "max_decompressed_bytes",
+                f"archive members declare more than {self.limits.max_decompressed_bytes} bytes",
+            )
+        if (
+            self.declared > RATIO_GRACE_BYTES
+            and self.declared / max(1, self.basis()) > self.limits.max_compression_ratio
+        ):
+            self.stop(
+                "max_compression_ratio",
+                f"archive members declare more than {self.limits.max_compression_ratio:g} times its size",
+            )
+
     def add_member(self) -> None:
         self.members += 1
         if self.members > self.limits.max_archive_members:
@@ -87,15 +106,16 @@ class _Budget:
 class _MemberStream(io.RawIOBase):
     """A member's bytes, counted against the member's and the object's limits.
 
-    ``compressed`` gives the compressed bytes consumed so far, when the archive compresses the member.
+    ``compressed_size`` is the member's size inside the archive when the archive compresses it: the output
+    is held to ``max_compression_ratio`` times that.
     Read errors of the archive library become value-free :class:`ExtractionError`.
     """
 
-    def __init__(self, inner: IO[bytes], budget: _Budget, compressed: Callable[[], int] | None = None) -> None:
+    def __init__(self, inner: IO[bytes], budget: _Budget, compressed_size: int | None = None) -> None:
         super().__init__()
         self._inner = inner
         self._budget = budget
-        self._compressed = compressed
+        self._compressed_size = compressed_size
         self.count = 0
 
     def readable(self) -> bool:
@@ -116,11 +136,11 @@ class _MemberStream(io.RawIOBase):
             raise LimitExceededError(
                 "max_decompressed_bytes", f"member larger than {limits.max_decompressed_bytes} bytes"
             )
-        compressed = self._compressed
+        compressed = self._compressed_size
         if (
             compressed is not None
             and self.count > RATIO_GRACE_BYTES
-            and self.count / max(1, compressed()) > limits.max_compression_ratio
+            and self.count / max(1, compressed) > limits.max_compression_ratio
         ):
             raise LimitExceededError(
                 "max_compression_ratio", f"member expands more than {limits.max_compression_ratio:g} times"
@@ -238,6 +258,8 @@ class ZipExtractor(_Archive):
                         continue
                     name = info.filename
                     problem = self._entry_problem(ctx, name) or self._zip_problem(ctx, info)
+                    if problem is None:
+                        budget.declare(info.file_size)
                     if problem is not None:
                         yield problem
                         continue
@@ -249,8 +271,11 @@ class ZipExtractor(_Archive):
                         )
                         continue
                     with raw:
-                        compressed = _compressed_reader(raw, info)
-                        member = _buffered(_MemberStream(raw, budget, compressed))
+                        member = _buffered(
+                            _MemberStream(
+                                raw, budget, None if info.compress_type == zipfile.ZIP_STORED else info.compress_size
+                            )
+                        )
                         yield from self._read_member(name, member, ctx, budget, depth)
         finally:
             if copy is not stream:
@@ -282,14 +307,25 @@ class ZipExtractor(_Archive):
             return self._problem(ctx, info.filename, "skipped", "symbolic link inside archive: not followed")
         if info.flag_bits & 0x1:
             return self._problem(ctx, info.filename, "failed", "encrypted archive member", size_bytes=info.file_size)
+        limits = ctx.limits
+        if info.file_size > limits.max_decompressed_bytes:
+            return self._problem(
+                ctx,
+                info.filename,
+                "failed",
+                f"limit max_decompressed_bytes exceeded: member declares over {limits.max_decompressed_bytes} bytes",
+                limit="max_decompressed_bytes",
+            )
+        ratio = info.file_size / max(1, info.compress_size)
+        if info.file_size > RATIO_GRACE_BYTES and ratio > limits.max_compression_ratio:
+            return self._problem(
+                ctx,
+                info.filename,
+                "failed",
+                f"limit max_compression_ratio exceeded: member declares {ratio:.0f} times its compressed size",
+                limit="max_compression_ratio",
+            )
         return None
-
-
-def _compressed_reader(raw: Any, info: zipfile.ZipInfo) -> Callable[[], int] | None:
-    """Compressed bytes a zip member has consumed so far (``ZipExtFile`` keeps what is left)."""
-    if info.compress_type == zipfile.ZIP_STORED:
-        return None
-    return lambda: info.compress_size - int(getattr(raw, "_compress_left", 0))
 
 
 class _BoundedTarInfo(tarfile.TarInfo):
