@@ -84,6 +84,10 @@ def build_classifiers(settings: Settings, key: bytes, *, profile: str | None = N
         members.append(SecretsClassifier(enabled_types=cs.secrets.entities))
     if cs.markings.enabled:
         members.append(MarkingsClassifier(cs.markings))
+        if cs.markings.patterns:
+            from classifiers.userpatterns import MarkingPatternClassifier
+
+            members.append(MarkingPatternClassifier(cs.markings.patterns))
     if cs.risks.enabled:
         members.append(RiskClassifier())
     gate = None
