@@ -93,9 +93,27 @@ class MarkingPhrase(_Strict):
     score: float = Field(ge=0, le=1)
 
 
+class MarkingPattern(_Strict):
+    """A marking written as a regular expression; compiled for RE2 at load time (linear time, no ReDoS)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    pattern: str = Field(min_length=1, max_length=10_000)
+    score: float = Field(ge=0, le=1)
+    ignore_case: bool = True
+
+    @model_validator(mode="after")
+    def _compiles(self) -> MarkingPattern:
+        from classifiers.userregex import compile_user_regex
+
+        compile_user_regex(self.pattern, ignore_case=self.ignore_case)
+        return self
+
+
 class MarkingsSettings(_Strict):
     enabled: bool = True
     phrases: list[MarkingPhrase] = Field(default_factory=list)
+    #: Markings as regular expressions (RE2 syntax), for what a phrase cannot say.
+    patterns: list[MarkingPattern] = Field(default_factory=list)
     #: Score added when a phrase stands as a marking (upper case, on its own line, in a banner).
     banner_boost: float = Field(default=0.15, ge=0, le=1)
 

@@ -28,7 +28,7 @@ from classifiers.runner import ClassifierSet
 from connectors import ConnectorRegistry, SourceObject
 from labels import Label, Labeler
 from scanner.config import Settings
-from scanner.errors import IngestguardError, describe_exception
+from scanner.errors import IngestguardError, LimitExceededError, describe_exception
 from scanner.extractors import ExtractContext, SkipObject, choose
 from scanner.extractors.base import CountingReader
 from scanner.extractors.compression import decompress
@@ -84,6 +84,10 @@ def build_classifiers(settings: Settings, key: bytes, *, profile: str | None = N
         members.append(SecretsClassifier(enabled_types=cs.secrets.entities))
     if cs.markings.enabled:
         members.append(MarkingsClassifier(cs.markings))
+        if cs.markings.patterns:
+            from classifiers.userpatterns import MarkingPatternClassifier
+
+            members.append(MarkingPatternClassifier(cs.markings.patterns))
     if cs.risks.enabled:
         members.append(RiskClassifier())
     gate = None
@@ -166,9 +170,19 @@ class _ObjectTally:
         self.entities = Counter[str]()
         self.top: Label | None = None
         self.partial: list[str] = []
+        self.first_failure: str | None = None
 
-    def add(self, status: str, label: Label | None, counts: Counter[str] | None, partial: str | None) -> None:
+    def add(
+        self,
+        status: str,
+        label: Label | None,
+        counts: Counter[str] | None,
+        partial: str | None,
+        reason: str | None = None,
+    ) -> None:
         self.units[status] += 1
+        if status == "failed" and self.first_failure is None:
+            self.first_failure = reason
         if counts:
             self.entities.update(counts)
         if label is not None and (self.top is None or label.priority > self.top.priority):
@@ -213,7 +227,10 @@ class Worker:
             status, reason = "skipped", "no text or records found"
             out.documents.append(self._object_problem(obj, choice.label, status, reason))
         elif status == "scanned" and tally.units["scanned"] == 0 and tally.units["failed"]:
-            status, reason = "failed", "no unit could be read"
+            first = f" (first: {tally.first_failure})" if tally.first_failure and not tally.partial else ""
+            status, reason = "failed", f"no unit could be read: {self._object_reason(tally)}{first}"
+        elif status == "scanned" and tally.units["scanned"] == 0:
+            status, reason = "skipped", f"no unit was read: {self._object_reason(tally)}"
         elif status == "scanned":
             reason = self._object_reason(tally)
         out.object_row = {
@@ -281,7 +298,8 @@ class Worker:
             for item in extractor.extract(stream, ctx):
                 if isinstance(item, UnitProblem):
                     out.documents.append(document_row(item, obj, status=item.status, reason=item.reason))
-                    tally.add(item.status, None, None, None)
+                    # a unit stopped by a limit leaves the object partial: never reported as clean
+                    tally.add(item.status, None, None, item.reason if item.limit else None, item.reason)
                 else:
                     self._classify_unit(item, obj, out, tally)
                 if len(out.documents) >= CHUNK_DOCUMENTS or len(out.findings) >= CHUNK_FINDINGS:
@@ -311,8 +329,9 @@ class Worker:
                 for det, classifier, value in self.classifiers.detect([unit.hidden_text], context=hidden_context):
                     findings.append(self.classifiers.finding(det, classifier, value, field=HIDDEN_FIELD, base=0))
         except Exception as exc:
-            out.documents.append(document_row(unit, obj, status="failed", reason=describe_exception(exc), partial=True))
-            tally.add("failed", None, None, None)
+            reason = describe_exception(exc)
+            out.documents.append(document_row(unit, obj, status="failed", reason=reason, partial=True))
+            tally.add("failed", None, None, reason if isinstance(exc, LimitExceededError) else None)
             return
         sha, size, partial = unit.content_sha256, unit.size_bytes, unit.partial
         if isinstance(unit.text, LazyText):

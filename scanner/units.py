@@ -91,6 +91,8 @@ class UnitProblem:
     member: str | None = None
     size_bytes: int = 0
     content_sha256: str | None = None
+    #: The configured limit that stopped this unit (``max_records`` …): the object is then partial.
+    limit: str | None = None
 
 
 #: Separator between field values in a record unit's text; a blank line keeps
@@ -112,21 +114,26 @@ def flatten_record(record: Any, prefix: str = "", *, max_depth: int = 64) -> Ite
 
     Paths use dots for keys and ``[i]`` for list items (``user.emails[0]``).
     Booleans and nulls carry no text and are left out; numbers are kept, since
-    card and phone numbers are often stored as numbers.
+    card and phone numbers are often stored as numbers. Values nested deeper
+    than ``max_depth`` are left out; :func:`flatten_limited` says when that happened.
     """
+    yield from flatten_limited(record, prefix, max_depth=max_depth)[0]
+
+
+def flatten_limited(record: Any, prefix: str = "", *, max_depth: int = 64) -> tuple[list[tuple[str, str]], bool]:
+    """:func:`flatten_record` as a list, and whether values nested deeper than ``max_depth`` were left out."""
     stack: list[tuple[str, Any, int]] = [(prefix, record, 0)]
     out: list[tuple[str, str]] = []
+    cut = False
     while stack:
         path, value, depth = stack.pop()
+        if isinstance(value, dict | list | tuple) and depth >= max_depth:
+            cut = cut or bool(value)
+            continue
         if isinstance(value, dict):
-            if depth >= max_depth:
-                out.append((path, "<nesting too deep>"))
-                continue
             for key in reversed(list(value)):
                 stack.append((f"{path}.{key}" if path else str(key), value[key], depth + 1))
         elif isinstance(value, list | tuple):
-            if depth >= max_depth:
-                continue
             for i in reversed(range(len(value))):
                 stack.append((f"{path}[{i}]", value[i], depth + 1))
         elif isinstance(value, str):
@@ -136,7 +143,7 @@ def flatten_record(record: Any, prefix: str = "", *, max_depth: int = 64) -> Ite
             continue
         else:
             out.append((path, str(value)))
-    yield from out
+    return out, cut
 
 
 def join_fields(pairs: list[tuple[str, str]]) -> tuple[str, tuple[FieldSpan, ...]]:

@@ -1,6 +1,7 @@
 """Extractors by format, chosen by file name; compression suffixes are peeled off first.
 
-Unknown formats are skipped with a reason, not guessed at.
+Unknown formats are skipped with a reason, not guessed at. Archives (zip, tar)
+are containers whose members are chosen the same way (see ``archives``).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from scanner.extractors.archives import TarExtractor, ZipExtractor
 from scanner.extractors.base import ExtractContext, Extractor, SkipObject
 from scanner.extractors.compression import SUFFIXES
 from scanner.extractors.html import HtmlExtractor
@@ -32,6 +34,8 @@ _ALL: tuple[type[Extractor], ...] = (
     PdfExtractor,
     DocxExtractor,
     EmlExtractor,
+    ZipExtractor,
+    TarExtractor,
 )
 
 #: Extractor class by lower-case file extension.
@@ -47,6 +51,10 @@ class FormatChoice:
     label: str  # e.g. "jsonl", "jsonl+zstd", or the unknown extension
 
 
+#: Single suffixes that stand for a compressed tar.
+_TAR_ALIASES = {".tgz": "gzip", ".taz": "gzip", ".tbz": "bz2", ".tbz2": "bz2", ".txz": "xz", ".tzst": "zstd"}
+
+
 def _ext(name: str) -> str:
     dot = name.rfind(".")
     return name[dot:].lower() if dot > 0 else ""
@@ -55,6 +63,8 @@ def _ext(name: str) -> str:
 def choose(name: str) -> FormatChoice:
     """Pick the extractor for a file name (``data.jsonl.zst`` → JSON Lines behind zstd)."""
     ext = _ext(name)
+    if ext in _TAR_ALIASES:
+        return FormatChoice(TarExtractor, _TAR_ALIASES[ext], f"tar+{_TAR_ALIASES[ext]}")
     compression = SUFFIXES.get(ext)
     if compression is not None:
         name = name[: -len(ext)]

@@ -9,22 +9,41 @@ from typing import Any, BinaryIO, ClassVar
 from scanner.errors import ExtractionError, LimitExceededError
 from scanner.extractors.base import ExtractContext, SkipObject, detect_encoding
 from scanner.extractors.text import read_small_text
-from scanner.units import Unit, UnitProblem, canonical_record_bytes, flatten_record, join_fields, sha256_hex
+from scanner.units import Unit, UnitProblem, canonical_record_bytes, flatten_limited, join_fields, sha256_hex
+
+
+def too_deep(ctx: ExtractContext) -> str:
+    """The partial-reason of a unit whose values nest deeper than ``max_json_depth``."""
+    return f"limit max_json_depth: values nested deeper than {ctx.limits.max_json_depth} levels not read"
 
 
 def record_unit(ctx: ExtractContext, fmt: str, index: int, record: Any, size: int | None = None) -> Unit:
     """A record as a unit: its scalar leaves joined, with each field's span, hashed canonically.
 
-    ``size`` is the record's size in the file when known, else its canonical size.
+    ``size`` is the record's size in the file when known, else its canonical size. Values nested
+    deeper than ``max_json_depth`` are left out and the unit is marked partial.
     """
+    cut = False
     if isinstance(record, dict | list):
-        text, spans = join_fields(list(flatten_record(record)))
+        pairs, cut = flatten_limited(record, max_depth=ctx.limits.max_json_depth)
+        text, spans = join_fields(pairs)
     else:
         text, spans = join_fields([("$", str(record))]) if record is not None else ("", ())
     canonical = canonical_record_bytes(record)
     return Unit(
-        ctx.uri, fmt, text, sha256_hex(canonical), len(canonical) if size is None else size, record=index, fields=spans
+        ctx.uri,
+        fmt,
+        text,
+        sha256_hex(canonical),
+        len(canonical) if size is None else size,
+        record=index,
+        fields=spans,
+        partial=too_deep(ctx) if cut else None,
     )
+
+
+#: What a JSON parse that ran out of recursion depth is reported as (the parser's own limit).
+PARSER_DEPTH = "limit max_json_depth: nested deeper than the JSON parser can follow"
 
 
 class JsonExtractor:
@@ -38,9 +57,18 @@ class JsonExtractor:
         except json.JSONDecodeError as exc:
             raise ExtractionError(f"invalid JSON at line {exc.lineno} column {exc.colno}") from exc
         except RecursionError as exc:
-            raise LimitExceededError("json_nesting", "JSON nested too deeply to parse") from exc
-        joined, spans = join_fields(list(flatten_record(doc)))
-        yield Unit(ctx.uri, self.format, joined, sha256_hex(raw), len(raw), fields=spans)
+            raise LimitExceededError("max_json_depth", "nested deeper than the JSON parser can follow") from exc
+        pairs, cut = flatten_limited(doc, max_depth=ctx.limits.max_json_depth)
+        joined, spans = join_fields(pairs)
+        yield Unit(
+            ctx.uri,
+            self.format,
+            joined,
+            sha256_hex(raw),
+            len(raw),
+            fields=spans,
+            partial=too_deep(ctx) if cut else None,
+        )
 
 
 def _record_error(exc: Exception) -> str:
@@ -49,7 +77,7 @@ def _record_error(exc: Exception) -> str:
         return f"undecodable text at byte {exc.start}"
     if isinstance(exc, json.JSONDecodeError):
         return f"invalid JSON at column {exc.colno}"
-    return "limit json_nesting: record nested too deeply"
+    return PARSER_DEPTH
 
 
 class JsonLinesExtractor:
@@ -72,7 +100,12 @@ class JsonLinesExtractor:
                     if not more or more.endswith(b"\n"):
                         break
                 yield UnitProblem(
-                    ctx.uri, self.format, "failed", f"limit max_record_bytes: record over {limit} bytes", record=index
+                    ctx.uri,
+                    self.format,
+                    "failed",
+                    f"limit max_record_bytes: record over {limit} bytes",
+                    record=index,
+                    limit="max_record_bytes",
                 )
                 index += 1
                 continue
@@ -82,7 +115,12 @@ class JsonLinesExtractor:
             saw_any = True
             if ctx.limits.max_records is not None and index >= ctx.limits.max_records:
                 yield UnitProblem(
-                    ctx.uri, self.format, "skipped", f"limit max_records: records after {index} not read", record=index
+                    ctx.uri,
+                    self.format,
+                    "skipped",
+                    f"limit max_records: records after {index} not read",
+                    record=index,
+                    limit="max_records",
                 )
                 return
             if encoding is None:
@@ -93,7 +131,13 @@ class JsonLinesExtractor:
                 record = json.loads(stripped.decode(encoding))
             except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
                 yield UnitProblem(
-                    ctx.uri, self.format, "failed", _record_error(exc), record=index, size_bytes=len(stripped)
+                    ctx.uri,
+                    self.format,
+                    "failed",
+                    _record_error(exc),
+                    record=index,
+                    size_bytes=len(stripped),
+                    limit="max_json_depth" if isinstance(exc, RecursionError) else None,
                 )
             else:
                 yield record_unit(ctx, self.format, index, record, len(stripped))

@@ -8,12 +8,41 @@ import sys
 from collections.abc import Iterator
 from typing import Any, BinaryIO, ClassVar, cast
 
-from scanner.errors import ExtractionError
+from scanner.errors import ExtractionError, LimitExceededError
 from scanner.extractors.base import ExtractContext, SkipObject, detect_encoding, spool
 from scanner.extractors.jsonfmt import record_unit
 from scanner.units import Unit, UnitProblem
 
 csv.field_size_limit(sys.maxsize)
+
+
+class _BoundedLines:
+    """The lines of a text stream for :mod:`csv`, none held longer than ``limit`` characters.
+
+    A longer line is read past in pieces (never held whole) and handed on as an empty
+    line; ``oversized`` counts them so the caller can fail the row it belonged to.
+    """
+
+    def __init__(self, text: io.TextIOBase, limit: int) -> None:
+        self._text = text
+        self._limit = limit
+        self.oversized = 0
+
+    def __iter__(self) -> _BoundedLines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._text.readline(self._limit + 1)
+        if not line:
+            raise StopIteration
+        if len(line) > self._limit and not line.endswith(("\n", "\r")):
+            while True:
+                more = self._text.readline(1 << 20)
+                if not more or more.endswith(("\n", "\r")):
+                    break
+            self.oversized += 1
+            return "\n"
+        return line
 
 
 class CsvExtractor:
@@ -28,8 +57,13 @@ class CsvExtractor:
             raise SkipObject("empty file")
         encoding = detect_encoding(sample, complete=len(sample) < (64 << 10))
         text = io.TextIOWrapper(buffered, encoding=encoding, errors="strict", newline="")
-        reader = csv.reader(text, delimiter=self.delimiter)
         limit = ctx.limits.max_record_bytes
+        lines = _BoundedLines(text, limit)
+        # One field spanning many lines is bounded by the field limit (process-wide in the csv module;
+        # a worker reads one object at a time).
+        csv.field_size_limit(limit)
+        reader = csv.reader(lines, delimiter=self.delimiter)
+        oversized = 0
         try:
             header = next(reader, None)
             if header is None:
@@ -38,17 +72,24 @@ class CsvExtractor:
             for index, row in enumerate(reader):
                 if ctx.limits.max_records is not None and index >= ctx.limits.max_records:
                     yield UnitProblem(
-                        ctx.uri, self.format, "skipped", f"limit max_records: rows after {index} not read", record=index
+                        ctx.uri,
+                        self.format,
+                        "skipped",
+                        f"limit max_records: rows after {index} not read",
+                        record=index,
+                        limit="max_records",
                     )
                     return
                 size = sum(len(v) for v in row)
-                if size > limit:
+                if size > limit or lines.oversized > oversized:
+                    oversized = lines.oversized
                     yield UnitProblem(
                         ctx.uri,
                         self.format,
                         "failed",
                         f"limit max_record_bytes: row over {limit} characters",
                         record=index,
+                        limit="max_record_bytes",
                     )
                     continue
                 record = {(columns[i] if i < len(columns) else f"column_{i}"): value for i, value in enumerate(row)}
@@ -56,7 +97,13 @@ class CsvExtractor:
         except UnicodeDecodeError as exc:
             raise ExtractionError(f"undecodable text as {encoding} at byte {exc.start} of a read block") from exc
         except csv.Error as exc:
+            if "field limit" in str(exc):  # the csv module signals this only by its message
+                raise LimitExceededError(
+                    "max_record_bytes", f"a field over {limit} characters at line {reader.line_num}"
+                ) from exc
             raise ExtractionError(f"malformed CSV at line {reader.line_num}") from exc
+        finally:
+            csv.field_size_limit(sys.maxsize)
 
 
 class TsvExtractor(CsvExtractor):
@@ -91,6 +138,7 @@ class ParquetExtractor:
                             "skipped",
                             f"limit max_records: rows after {index} not read",
                             record=index,
+                            limit="max_records",
                         )
                         return
                     yield record_unit(ctx, self.format, index, row)

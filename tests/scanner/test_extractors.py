@@ -200,4 +200,5 @@ def test_gzip_bomb_is_stopped_by_the_ratio_limit(fast_worker: Worker, tmp_path: 
 def test_format_choice() -> None:
     assert choose("a.JSONL.ZST").label == "jsonl+zstd"
     assert choose("noext").extractor is None
-    assert choose("x.tar.gz").extractor is None
+    assert choose("x.tar.gz").label == choose("x.tgz").label == "tar+gzip"
+    assert choose("x.tar.zst").label == "tar+zstd" and choose("x.zip").label == "zip"
