@@ -328,5 +328,68 @@ def check(targets: tuple[str, ...], manifest_dir: Path, public_key: Path, consum
     sys.exit(EXIT_DENIED if denied else EXIT_OK)
 
 
+@main.group("labels")
+def labels_group() -> None:
+    """Sensitivity labels: import a Purview tenant's labels, show the taxonomy."""
+
+
+@labels_group.command("import")
+@click.argument("export_file", metavar="FILE", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the labels.yaml here (default: standard output). Put it in a --config DIR.",
+)
+@click.option("--tenant-id", help="The tenant's Microsoft Entra ID (Purview siteId), needed to label Office files.")
+def labels_import(export_file: Path, out_file: Path | None, tenant_id: str | None) -> None:
+    """Turn FILE, the JSON of `Get-Label | ConvertTo-Json -Depth 5`, into a labels.yaml."""
+    from uuid import UUID
+
+    import yaml
+
+    from labels.purview import policy_document, read_export, taxonomy_from_export
+
+    try:
+        tenant = UUID(tenant_id.strip().strip("{}")) if tenant_id else None
+    except ValueError:
+        raise click.BadParameter("expected a GUID", param_hint="--tenant-id") from None
+    try:
+        result = taxonomy_from_export(read_export(export_file), tenant_id=tenant, source=str(export_file))
+        doc, notes = policy_document(result, load_settings().labels)
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    header = f"# Sensitivity labels imported by ingestguard {__version__} from {export_file.name}\n"
+    body = header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=120)
+    if out_file is None:
+        click.echo(body, nl=False)
+    else:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out_file.with_name(f".{out_file.name}.partial")
+        tmp.write_text(body, encoding="utf-8")
+        tmp.replace(out_file)
+        click.echo(f"{len(result.taxonomy.labels)} labels written to {out_file}", err=True)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+
+
+@labels_group.command("show")
+@click.option(
+    "--config", "config_dir", type=click.Path(file_okay=False, path_type=Path), help="As for scan (labels.yaml)."
+)
+def labels_show(config_dir: Path | None) -> None:
+    """Print the label tree: name, GUID and priority, sublabels under their parent."""
+    from labels.purview import render_tree
+
+    try:
+        settings = load_settings(config_dir)
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(render_tree(settings.labels.taxonomy))
+    click.echo(f"default label: {settings.labels.default_label}")
+
+
 if __name__ == "__main__":
     main()
