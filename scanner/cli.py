@@ -86,6 +86,7 @@ def render_summary(summary: dict[str, Any], out: Path) -> str:
     lines += _table("units (files and records)", summary["units"])
     lines += _table("labels (objects)", summary["labels"]["objects"])
     lines += _table("labels (units)", summary["labels"]["units"])
+    lines += _table("label conflicts for review (units)", summary["labels"].get("conflicts", {}).get("units", {}))
     if "writeback" in summary:
         wb = dict(summary["writeback"])
         title = "label write-back (dry run: nothing changed)" if wb.pop("dry_run") else "label write-back"

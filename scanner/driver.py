@@ -49,6 +49,9 @@ class _Totals:
     units: Counter[str] = field(default_factory=Counter)
     unit_labels: Counter[str] = field(default_factory=Counter)
     object_labels: Counter[str] = field(default_factory=Counter)
+    unit_methods: Counter[str] = field(default_factory=Counter)
+    unit_conflicts: Counter[str] = field(default_factory=Counter)
+    object_conflicts: Counter[str] = field(default_factory=Counter)
     entities: Counter[str] = field(default_factory=Counter)
     findings: int = 0
     bytes_listed: int = 0
@@ -59,11 +62,17 @@ class _Totals:
             self.units[row["status"]] += 1
             if row["label"]:
                 self.unit_labels[row["label"]] += 1
+            if row.get("label_method"):
+                self.unit_methods[row["label_method"]] += 1
+            if row.get("label_conflict"):
+                self.unit_conflicts[row["label_conflict"]] += 1
 
     def object(self, row: Row) -> None:
         self.objects[row["status"]] += 1
         if row["label"]:
             self.object_labels[row["label"]] += 1
+        if row.get("label_conflict"):
+            self.object_conflicts[row["label_conflict"]] += 1
         self.entities.update(row["entity_counts"])
         if row["status"] == "scanned":
             self.bytes_scanned += row["size_bytes"] or 0
@@ -217,6 +226,11 @@ def scan(
             "labels": {
                 "units": dict(totals.unit_labels.most_common()),
                 "objects": dict(totals.object_labels.most_common()),
+                "methods": dict(totals.unit_methods.most_common()),
+                "conflicts": {
+                    "units": dict(totals.unit_conflicts.most_common()),
+                    "objects": dict(totals.object_conflicts.most_common()),
+                },
             },
             "entities": dict(totals.entities.most_common()),
             "findings": totals.findings,
