@@ -89,8 +89,10 @@ def render_summary(summary: dict[str, Any], out: Path) -> str:
     lines += _table("label conflicts for review (units)", summary["labels"].get("conflicts", {}).get("units", {}))
     if "writeback" in summary:
         wb = dict(summary["writeback"])
+        office = wb.pop("office", {})
         title = "label write-back (dry run: nothing changed)" if wb.pop("dry_run") else "label write-back"
         lines += _table(title, wb)
+        lines += _table("label write-back into Office files", office)
     for consumer, counts in summary.get("manifest", {}).items():
         lines += _table(f"manifest: {consumer}", counts)
     top = dict(list(summary["entities"].items())[:15])
@@ -134,6 +136,11 @@ def main(verbose: int) -> None:
 )
 @click.option("--dry-run", is_flag=True, help="With --apply-labels: report what would change, change nothing.")
 @click.option(
+    "--label-in-place",
+    is_flag=True,
+    help="With --apply-labels: write labels into local Office files themselves (default: copies under OUT/labelled/).",
+)
+@click.option(
     "--consumers",
     "consumers_file",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -154,6 +161,7 @@ def scan(
     exclude: tuple[str, ...],
     apply_labels: bool,
     dry_run: bool,
+    label_in_place: bool,
     consumers_file: Path | None,
     private_key: Path | None,
     quiet: bool,
@@ -162,6 +170,8 @@ def scan(
     and write Parquet results to --out."""
     if dry_run and not apply_labels:
         raise click.UsageError("--dry-run goes with --apply-labels")
+    if label_in_place and not apply_labels:
+        raise click.UsageError("--label-in-place goes with --apply-labels")
     if (consumers_file is None) != (private_key is None):
         raise click.UsageError("--consumers and --private-key go together")
     try:
@@ -180,7 +190,14 @@ def scan(
     try:
         mode: Literal["apply", "dry-run"] | None = ("dry-run" if dry_run else "apply") if apply_labels else None
         summary = run_scan(
-            list(sources), out_dir, settings=settings, engine=engine, workers=workers, progress=bar, apply_labels=mode
+            list(sources),
+            out_dir,
+            settings=settings,
+            engine=engine,
+            workers=workers,
+            progress=bar,
+            apply_labels=mode,
+            office_in_place=label_in_place,
         )
     except KeyboardInterrupt:
         bar.close()

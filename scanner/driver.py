@@ -104,11 +104,14 @@ def _problem_rows(problem: ListingProblem) -> tuple[Row, Row]:
     return doc, object_row
 
 
-def _write_back(out: Path, settings: Settings, connectors: ConnectorRegistry, *, dry_run: bool) -> dict[str, Any]:
+def _write_back(
+    out: Path, settings: Settings, connectors: ConnectorRegistry, *, dry_run: bool, office_in_place: bool = False
+) -> dict[str, Any]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from scanner.writeback import apply_labels as write
+    from scanner.writeback import apply_office_labels
 
     results = []
     counts: Counter[str] = Counter()
@@ -125,12 +128,31 @@ def _write_back(out: Path, settings: Settings, connectors: ConnectorRegistry, *,
         )
         results.extend(got)
         counts.update(n)
-    rows = [{"uri": r.uri, "action": r.action, "reason": r.reason} for r in results]
-    schema = pa.schema([("uri", pa.string()), ("action", pa.string()), ("reason", pa.string())])
+    office_counts: Counter[str] = Counter()
+    columns = ["uri", "status", "format", "label_id", "label_method", "size_bytes", "version"]
+    for batch in table.iter_batches(batch_size=1000, columns=columns):
+        office = apply_office_labels(
+            batch.to_pylist(),
+            connectors=connectors,
+            taxonomy=settings.labels.taxonomy,
+            out_dir=out,
+            in_place=office_in_place,
+            dry_run=dry_run,
+            max_bytes=settings.scan.limits.max_document_bytes,
+        )
+        results.extend(office)
+        office_counts.update(r.action for r in office)
+    rows = [{"uri": r.uri, "target": r.target, "action": r.action, "reason": r.reason} for r in results]
+    schema = pa.schema(
+        [("uri", pa.string()), ("target", pa.string()), ("action", pa.string()), ("reason", pa.string())]
+    )
     tmp = out / ".writeback.parquet.partial"
     pq.write_table(pa.Table.from_pylist(rows, schema=schema), tmp)
     tmp.replace(out / "writeback.parquet")
-    return {"dry_run": dry_run, **dict(sorted(counts.items()))}
+    summary: dict[str, Any] = {"dry_run": dry_run, **dict(sorted(counts.items()))}
+    if office_counts:
+        summary["office"] = dict(sorted(office_counts.items()))
+    return summary
 
 
 def make_engine(settings: Settings, key: bytes, *, engine: str | None, workers: int | None) -> Engine:
@@ -156,11 +178,13 @@ def scan(
     workers: int | None = None,
     progress: Progress | None = None,
     apply_labels: Literal["apply", "dry-run"] | None = None,
+    office_in_place: bool = False,
 ) -> dict[str, Any]:
     """Scan every object under ``sources`` into ``out_dir``; returns the summary (also in ``summary.json``).
 
     With ``apply_labels``, each scanned object's label is then written back to its store
-    (``dry-run``: only reported), with the outcome per object in ``writeback.parquet``.
+    (``dry-run``: only reported), with the outcome per object in ``writeback.parquet``; Office files
+    also get the label inside them, in a copy under ``OUT/labelled/`` (``office_in_place``: the file itself).
     """
     progress = progress or _NoProgress()
     out = Path(out_dir)
@@ -239,7 +263,9 @@ def scan(
         }
         sink.commit(summary)
         if apply_labels is not None:
-            summary["writeback"] = _write_back(out, settings, connectors, dry_run=apply_labels == "dry-run")
+            summary["writeback"] = _write_back(
+                out, settings, connectors, dry_run=apply_labels == "dry-run", office_in_place=office_in_place
+            )
             write_json_atomic(out / "summary.json", summary)
         return summary
     except BaseException:
