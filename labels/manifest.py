@@ -80,6 +80,9 @@ def decide(
     if not source_allowed(consumer, unit["uri"]):
         reasons.append("source_not_allowed")
     label = taxonomy.find(unit["label"]) if unit.get("label") else None
+    content = taxonomy.find(unit["content_label"]) if unit.get("content_label") else None
+    if label is not None and content is not None and content.priority > label.priority:
+        label = content  # a manual label below its content: clearance is judged on the content
     clearance = taxonomy.get(consumer.max_label)
     if unit["status"] == "scanned" and (label is None or label.priority > clearance.priority):
         reasons.append("label_above_clearance")

@@ -88,10 +88,13 @@ def render_summary(summary: dict[str, Any], out: Path) -> str:
     lines += _table("units (files and records)", summary["units"])
     lines += _table("labels (objects)", summary["labels"]["objects"])
     lines += _table("labels (units)", summary["labels"]["units"])
+    lines += _table("label conflicts for review (units)", summary["labels"].get("conflicts", {}).get("units", {}))
     if "writeback" in summary:
         wb = dict(summary["writeback"])
+        office = wb.pop("office", {})
         title = "label write-back (dry run: nothing changed)" if wb.pop("dry_run") else "label write-back"
         lines += _table(title, wb)
+        lines += _table("label write-back into Office files", office)
     for consumer, counts in summary.get("manifest", {}).items():
         lines += _table(f"manifest: {consumer}", counts)
     top = dict(list(summary["entities"].items())[:15])
@@ -135,6 +138,11 @@ def main(verbose: int) -> None:
 )
 @click.option("--dry-run", is_flag=True, help="With --apply-labels: report what would change, change nothing.")
 @click.option(
+    "--label-in-place",
+    is_flag=True,
+    help="With --apply-labels: write labels into local Office files themselves (default: copies under OUT/labelled/).",
+)
+@click.option(
     "--consumers",
     "consumers_file",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -175,6 +183,7 @@ def scan(
     exclude: tuple[str, ...],
     apply_labels: bool,
     dry_run: bool,
+    label_in_place: bool,
     consumers_file: Path | None,
     private_key: Path | None,
     state_path: Path | None,
@@ -186,6 +195,8 @@ def scan(
     and write Parquet results to --out."""
     if dry_run and not apply_labels:
         raise click.UsageError("--dry-run goes with --apply-labels")
+    if label_in_place and not apply_labels:
+        raise click.UsageError("--label-in-place goes with --apply-labels")
     if private_key is not None and consumers_file is None:
         raise click.UsageError("--private-key goes with --consumers")
     try:
@@ -223,6 +234,7 @@ def scan(
             state=state_path,
             consumers=policy,
             fail_on=fail_on,
+            office_in_place=label_in_place,
         )
     except KeyboardInterrupt:
         bar.close()
@@ -383,6 +395,69 @@ def check(targets: tuple[str, ...], manifest_dir: Path, public_key: Path, consum
                 f"{decision.decision:15} {target}" + (f"  ({', '.join(decision.reasons)})" if decision.reasons else "")
             )
     sys.exit(EXIT_DENIED if denied else EXIT_OK)
+
+
+@main.group("labels")
+def labels_group() -> None:
+    """Sensitivity labels: import a Purview tenant's labels, show the taxonomy."""
+
+
+@labels_group.command("import")
+@click.argument("export_file", metavar="FILE", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the labels.yaml here (default: standard output). Put it in a --config DIR.",
+)
+@click.option("--tenant-id", help="The tenant's Microsoft Entra ID (Purview siteId), needed to label Office files.")
+def labels_import(export_file: Path, out_file: Path | None, tenant_id: str | None) -> None:
+    """Turn FILE, the JSON of `Get-Label | ConvertTo-Json -Depth 5`, into a labels.yaml."""
+    from uuid import UUID
+
+    import yaml
+
+    from labels.purview import policy_document, read_export, taxonomy_from_export
+
+    try:
+        tenant = UUID(tenant_id.strip().strip("{}")) if tenant_id else None
+    except ValueError:
+        raise click.BadParameter("expected a GUID", param_hint="--tenant-id") from None
+    try:
+        result = taxonomy_from_export(read_export(export_file), tenant_id=tenant, source=str(export_file))
+        doc, notes = policy_document(result, load_settings().labels)
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    header = f"# Sensitivity labels imported by ingestguard {__version__} from {export_file.name}\n"
+    body = header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=120)
+    if out_file is None:
+        click.echo(body, nl=False)
+    else:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out_file.with_name(f".{out_file.name}.partial")
+        tmp.write_text(body, encoding="utf-8")
+        tmp.replace(out_file)
+        click.echo(f"{len(result.taxonomy.labels)} labels written to {out_file}", err=True)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+
+
+@labels_group.command("show")
+@click.option(
+    "--config", "config_dir", type=click.Path(file_okay=False, path_type=Path), help="As for scan (labels.yaml)."
+)
+def labels_show(config_dir: Path | None) -> None:
+    """Print the label tree: name, GUID and priority, sublabels under their parent."""
+    from labels.purview import render_tree
+
+    try:
+        settings = load_settings(config_dir)
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(render_tree(settings.labels.taxonomy))
+    click.echo(f"default label: {settings.labels.default_label}")
 
 
 if __name__ == "__main__":

@@ -64,6 +64,9 @@ class _Totals:
     units: Counter[str] = field(default_factory=Counter)
     unit_labels: Counter[str] = field(default_factory=Counter)
     object_labels: Counter[str] = field(default_factory=Counter)
+    unit_methods: Counter[str] = field(default_factory=Counter)
+    unit_conflicts: Counter[str] = field(default_factory=Counter)
+    object_conflicts: Counter[str] = field(default_factory=Counter)
     entities: Counter[str] = field(default_factory=Counter)
     findings: int = 0
     bytes_listed: int = 0
@@ -74,11 +77,17 @@ class _Totals:
             self.units[row["status"]] += 1
             if row["label"]:
                 self.unit_labels[row["label"]] += 1
+            if row.get("label_method"):
+                self.unit_methods[row["label_method"]] += 1
+            if row.get("label_conflict"):
+                self.unit_conflicts[row["label_conflict"]] += 1
 
     def object(self, row: Row) -> None:
         self.objects[row["status"]] += 1
         if row["label"]:
             self.object_labels[row["label"]] += 1
+        if row.get("label_conflict"):
+            self.object_conflicts[row["label_conflict"]] += 1
         self.entities.update(row["entity_counts"])
         if row["status"] == "scanned":
             self.bytes_scanned += row["size_bytes"] or 0
@@ -110,11 +119,14 @@ def _problem_rows(problem: ListingProblem) -> tuple[Row, Row]:
     return doc, object_row
 
 
-def _write_back(out: Path, settings: Settings, connectors: ConnectorRegistry, *, dry_run: bool) -> dict[str, Any]:
+def _write_back(
+    out: Path, settings: Settings, connectors: ConnectorRegistry, *, dry_run: bool, office_in_place: bool = False
+) -> dict[str, Any]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from scanner.writeback import apply_labels as write
+    from scanner.writeback import apply_office_labels
 
     results = []
     counts: Counter[str] = Counter()
@@ -131,12 +143,31 @@ def _write_back(out: Path, settings: Settings, connectors: ConnectorRegistry, *,
         )
         results.extend(got)
         counts.update(n)
-    rows = [{"uri": r.uri, "action": r.action, "reason": r.reason} for r in results]
-    schema = pa.schema([("uri", pa.string()), ("action", pa.string()), ("reason", pa.string())])
+    office_counts: Counter[str] = Counter()
+    columns = ["uri", "status", "format", "label_id", "label_method", "size_bytes", "version"]
+    for batch in table.iter_batches(batch_size=1000, columns=columns):
+        office = apply_office_labels(
+            batch.to_pylist(),
+            connectors=connectors,
+            taxonomy=settings.labels.taxonomy,
+            out_dir=out,
+            in_place=office_in_place,
+            dry_run=dry_run,
+            max_bytes=settings.scan.limits.max_document_bytes,
+        )
+        results.extend(office)
+        office_counts.update(r.action for r in office)
+    rows = [{"uri": r.uri, "target": r.target, "action": r.action, "reason": r.reason} for r in results]
+    schema = pa.schema(
+        [("uri", pa.string()), ("target", pa.string()), ("action", pa.string()), ("reason", pa.string())]
+    )
     tmp = out / ".writeback.parquet.partial"
     pq.write_table(pa.Table.from_pylist(rows, schema=schema), tmp)
     tmp.replace(out / "writeback.parquet")
-    return {"dry_run": dry_run, **dict(sorted(counts.items()))}
+    summary: dict[str, Any] = {"dry_run": dry_run, **dict(sorted(counts.items()))}
+    if office_counts:
+        summary["office"] = dict(sorted(office_counts.items()))
+    return summary
 
 
 def make_engine(settings: Settings, key: bytes, *, engine: str | None, workers: int | None) -> Engine:
@@ -174,6 +205,7 @@ def scan(
     state: str | Path | None = None,
     consumers: ConsumerPolicy | None = None,
     fail_on: Sequence[str] = (),
+    office_in_place: bool = False,
 ) -> dict[str, Any]:
     """Scan every object under ``sources`` into ``out_dir``; returns the summary (also in ``summary.json``).
 
@@ -184,7 +216,8 @@ def scan(
     ``fail_on`` conditions that hold are listed under ``summary["fail_on"]``.
 
     With ``apply_labels``, each scanned object's label is then written back to its store
-    (``dry-run``: only reported), with the outcome per object in ``writeback.parquet``.
+    (``dry-run``: only reported), with the outcome per object in ``writeback.parquet``; Office files
+    also get the label inside them, in a copy under ``OUT/labelled/`` (``office_in_place``: the file itself).
     """
     taxonomy = settings.labels.taxonomy
     try:
@@ -201,6 +234,7 @@ def scan(
             workers=workers,
             progress=progress or _NoProgress(),
             apply_labels=apply_labels,
+            office_in_place=office_in_place,
             store=store,
             consumers=consumers,
             conditions=conditions,
@@ -219,6 +253,7 @@ def _scan(
     workers: int | None,
     progress: Progress,
     apply_labels: Literal["apply", "dry-run"] | None,
+    office_in_place: bool,
     store: StateStore | None,
     consumers: ConsumerPolicy | None,
     conditions: Sequence[Condition],
@@ -364,6 +399,11 @@ def _scan(
             "labels": {
                 "units": dict(totals.unit_labels.most_common()),
                 "objects": dict(totals.object_labels.most_common()),
+                "methods": dict(totals.unit_methods.most_common()),
+                "conflicts": {
+                    "units": dict(totals.unit_conflicts.most_common()),
+                    "objects": dict(totals.object_conflicts.most_common()),
+                },
             },
             "entities": dict(totals.entities.most_common()),
             "findings": totals.findings,
@@ -418,7 +458,9 @@ def _scan(
         if store is not None:
             store.finish_run(run_id, summary)
         if apply_labels is not None:
-            summary["writeback"] = _write_back(out, settings, connectors, dry_run=apply_labels == "dry-run")
+            summary["writeback"] = _write_back(
+                out, settings, connectors, dry_run=apply_labels == "dry-run", office_in_place=office_in_place
+            )
             write_json_atomic(out / "summary.json", summary)
         return summary
     except BaseException:

@@ -22,10 +22,12 @@ from typing import Any
 from classifiers.base import Confidence, Finding
 from labels import Labeler
 from labels.consumers import ConsumerPolicy
+from labels.existing import honour
 from labels.manifest import decide
 from labels.taxonomy import Taxonomy
 from scanner.config import Settings
 from scanner.state import Change, Known, fingerprint
+from scanner.units import ExistingLabel
 from scanner.version import __version__
 
 Row = dict[str, Any]
@@ -87,9 +89,12 @@ class ObjectResult:
 def relabel(
     object_row: Row, chunks: Iterable[tuple[list[Row], list[Row]]], labeler: Labeler
 ) -> tuple[Row, list[tuple[list[Row], list[Row]]]]:
-    """Apply the current label rules to stored findings: new document labels and the object's roll-up."""
+    """Apply the current label rules to stored findings, honouring each unit's existing label as the
+    worker does: new document label columns and the object's roll-up."""
+    from scanner.pipeline import _ObjectTally, label_columns
+
     out: list[tuple[list[Row], list[Row]]] = []
-    top = None
+    tally = _ObjectTally()
     for documents, findings in chunks:
         by_unit: dict[tuple[Any, Any], list[Finding]] = {}
         for f in findings:
@@ -97,14 +102,25 @@ def relabel(
         for doc in documents:
             if doc["status"] != "scanned":
                 continue
-            decision = labeler.decide(by_unit.get((doc["record"], doc["member"]), []))
-            doc.update(label=decision.label.name, label_id=decision.label.guid, label_rule=decision.rule)
-            if top is None or decision.label.priority > top.priority:
-                top = decision.label
+            content = labeler.decide(by_unit.get((doc["record"], doc["member"]), []))
+            outcome = honour(content, _existing(doc), labeler.taxonomy)
+            doc.update(label=outcome.name, label_id=outcome.guid, label_rule=outcome.rule, **label_columns(outcome))
+            tally.add("scanned", outcome, None, None)
         out.append((documents, findings))
-    if object_row["status"] == "scanned" and top is not None:
-        object_row = {**object_row, "label": top.name, "label_id": top.guid}
+    if object_row["status"] == "scanned" and tally.top is not None:
+        object_row = {**object_row, **tally.label_columns()}
     return object_row, out
+
+
+def _existing(doc: Row) -> ExistingLabel | None:
+    if not doc.get("existing_label_id"):
+        return None
+    return ExistingLabel(
+        guid=doc["existing_label_id"],
+        method=doc.get("existing_label_method") or "Standard",
+        source=doc.get("existing_label_source") or "",
+        name=doc.get("existing_label"),
+    )
 
 
 def _finding(row: Row) -> Finding:

@@ -26,7 +26,8 @@ from classifiers.patterns import PatternPiiClassifier
 from classifiers.risks import RiskClassifier
 from classifiers.runner import ClassifierSet
 from connectors import ConnectorRegistry, SourceObject
-from labels import Label, Labeler
+from labels import Labeler
+from labels.existing import MANUAL_BELOW_CONTENT, LabelOutcome, honour
 from scanner.config import Settings
 from scanner.errors import IngestguardError, LimitExceededError, describe_exception
 from scanner.extractors import ExtractContext, SkipObject, choose
@@ -106,7 +107,7 @@ def build_classifiers(settings: Settings, key: bytes, *, profile: str | None = N
 def _context_words(unit: Unit) -> list[str]:
     words: list[str] = []
     for span in unit.fields:
-        name = span.name.split(".")[-1].split("[")[0]
+        name = span.name.split("!")[-1].split(".")[-1].split("[")[0]
         words.extend(w for w in name.replace("_", " ").replace("-", " ").lower().split() if w)
     return list(dict.fromkeys(words))
 
@@ -117,8 +118,7 @@ def document_row(
     *,
     status: str,
     reason: str | None,
-    label: Label | None = None,
-    rule: str | None = None,
+    outcome: LabelOutcome | None = None,
     counts: Counter[str] | None = None,
     risks: list[str] | None = None,
     sha256: str | None = None,
@@ -132,15 +132,32 @@ def document_row(
         "content_sha256": sha256 if sha256 is not None else unit.content_sha256,
         "size_bytes": size if size is not None else unit.size_bytes,
         "format": unit.format,
-        "label": label.name if label else None,
-        "label_id": label.guid if label else None,
-        "label_rule": rule,
+        "label": outcome.name if outcome else None,
+        "label_id": outcome.guid if outcome else None,
+        "label_rule": outcome.rule if outcome else None,
         "entity_counts": dict(counts or {}),
         "risks": risks or [],
         "status": status,
         "reason": reason,
         "partial": partial,
         "version": obj.version,
+        **label_columns(outcome),
+    }
+
+
+def label_columns(outcome: LabelOutcome | None) -> Row:
+    """The columns saying how a label came about: rule or existing label, and any conflict."""
+    existing = outcome.existing if outcome else None
+    content = outcome.content.label if outcome else None
+    return {
+        "label_method": outcome.method if outcome else None,
+        "content_label": content.name if content else None,
+        "content_label_id": content.guid if content else None,
+        "existing_label": outcome.existing_name if outcome and existing else None,
+        "existing_label_id": existing.guid if existing else None,
+        "existing_label_method": existing.method if existing else None,
+        "existing_label_source": existing.source if existing else None,
+        "label_conflict": outcome.conflict if outcome else None,
     }
 
 
@@ -168,14 +185,16 @@ class _ObjectTally:
     def __init__(self) -> None:
         self.units = Counter[str]()
         self.entities = Counter[str]()
-        self.top: Label | None = None
+        self.top: LabelOutcome | None = None
+        self.top_content: LabelOutcome | None = None
+        self.conflict: str | None = None
         self.partial: list[str] = []
         self.first_failure: str | None = None
 
     def add(
         self,
         status: str,
-        label: Label | None,
+        outcome: LabelOutcome | None,
         counts: Counter[str] | None,
         partial: str | None,
         reason: str | None = None,
@@ -185,10 +204,34 @@ class _ObjectTally:
             self.first_failure = reason
         if counts:
             self.entities.update(counts)
-        if label is not None and (self.top is None or label.priority > self.top.priority):
-            self.top = label
+        if outcome is not None:
+            if self.top is None or _rank(outcome) > _rank(self.top):
+                self.top = outcome
+            if self.top_content is None or outcome.content.label.priority > self.top_content.content.label.priority:
+                self.top_content = outcome
+            if outcome.conflict and self.conflict != MANUAL_BELOW_CONTENT:
+                self.conflict = outcome.conflict
         if partial:
             self.partial.append(partial)
+
+    def label_columns(self) -> Row:
+        """The object's label columns: its highest unit label, its units' highest content label, any conflict."""
+        if self.top is None:
+            return {"label": None, "label_id": None, **label_columns(None)}
+        content = self.top_content.content.label if self.top_content else self.top.content.label
+        return {
+            "label": self.top.name,
+            "label_id": self.top.guid,
+            **label_columns(self.top),
+            "content_label": content.name,
+            "content_label_id": content.guid,
+            "label_conflict": self.conflict,
+        }
+
+
+def _rank(outcome: LabelOutcome) -> float:
+    """Labels outside the taxonomy rank above all (they are kept and always win the object's label)."""
+    return float("inf") if outcome.priority is None else outcome.priority
 
 
 class Worker:
@@ -199,6 +242,7 @@ class Worker:
         self.connectors = ConnectorRegistry()
         self.classifiers = build_classifiers(settings, key)
         self.labeler = Labeler(settings.labels)
+        self.taxonomy = settings.labels.taxonomy
 
     def setup(self) -> None:
         self.classifiers.setup()
@@ -246,11 +290,10 @@ class Worker:
             "units_scanned": tally.units["scanned"],
             "units_skipped": tally.units["skipped"],
             "units_failed": tally.units["failed"],
-            "label": tally.top.name if tally.top and status == "scanned" else None,
-            "label_id": tally.top.guid if tally.top and status == "scanned" else None,
             "entity_counts": dict(tally.entities),
             "metadata": dict(obj.metadata),
             "tags": dict(obj.tags),
+            **(tally.label_columns() if status == "scanned" else _ObjectTally().label_columns()),
         }
         yield out
 
@@ -336,7 +379,7 @@ class Worker:
         sha, size, partial = unit.content_sha256, unit.size_bytes, unit.partial
         if isinstance(unit.text, LazyText):
             sha, size, partial = unit.text.sha256, unit.text.size_bytes, unit.text.partial
-        decision = self.labeler.decide(findings)
+        outcome = honour(self.labeler.decide(findings), unit.existing_label, self.taxonomy)
         counts = Counter(f.entity_type for f in findings)
         out.documents.append(
             document_row(
@@ -344,8 +387,7 @@ class Worker:
                 obj,
                 status="scanned",
                 reason=partial,
-                label=decision.label,
-                rule=decision.rule,
+                outcome=outcome,
                 counts=counts,
                 risks=sorted({f.entity_type for f in findings if is_risk(f.entity_type)}),
                 sha256=sha,
@@ -354,4 +396,4 @@ class Worker:
             )
         )
         out.findings.extend(finding_row(unit, f) for f in findings)
-        tally.add("scanned", decision.label, counts, partial)
+        tally.add("scanned", outcome, counts, partial)

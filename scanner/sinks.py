@@ -17,9 +17,23 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-SCHEMA_VERSION = "1"
+#: 2: label provenance columns (``label_method``, ``content_label[_id]``, ``existing_label[_id|_method|_source]``,
+#: ``label_conflict``) appended to documents and objects; version-1 columns unchanged.
+SCHEMA_VERSION = "2"
 
 _COUNTS = pa.map_(pa.string(), pa.int64())
+
+#: Appended in schema version 2 to documents and objects: how the label came about.
+LABEL_PROVENANCE = [
+    pa.field("label_method", pa.string()),
+    pa.field("content_label", pa.string()),
+    pa.field("content_label_id", pa.string()),
+    pa.field("existing_label", pa.string()),
+    pa.field("existing_label_id", pa.string()),
+    pa.field("existing_label_method", pa.string()),
+    pa.field("existing_label_source", pa.string()),
+    pa.field("label_conflict", pa.string()),
+]
 
 DOCUMENTS = pa.schema(
     [
@@ -38,6 +52,7 @@ DOCUMENTS = pa.schema(
         pa.field("reason", pa.string()),
         pa.field("partial", pa.bool_()),
         pa.field("version", pa.string()),
+        *LABEL_PROVENANCE,
     ]
 )
 
@@ -78,10 +93,24 @@ OBJECTS = pa.schema(
         pa.field("entity_counts", _COUNTS),
         pa.field("metadata", pa.map_(pa.string(), pa.string())),
         pa.field("tags", pa.map_(pa.string(), pa.string())),
+        *LABEL_PROVENANCE,
     ]
 )
 
 TABLES: Mapping[str, pa.Schema] = {"documents": DOCUMENTS, "findings": FINDINGS, "objects": OBJECTS}
+
+
+def conform(table: pa.Table, name: str) -> pa.Table:
+    """A table of an older schema version read as the current one: columns it lacks are added as nulls.
+
+    Columns are only ever appended between versions, so a reader written for an older
+    version keeps working on newer files, and this brings older files up to date.
+    """
+    schema = TABLES[name]
+    columns = [
+        table.column(f.name) if f.name in table.column_names else pa.nulls(table.num_rows, f.type) for f in schema
+    ]
+    return pa.Table.from_arrays(columns, schema=schema.with_metadata(table.schema.metadata or {}))
 
 
 def _with_metadata(schema: pa.Schema, tool_version: str) -> pa.Schema:

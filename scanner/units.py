@@ -43,6 +43,30 @@ class LazyText:
 
 
 @dataclass(frozen=True, slots=True)
+class ExistingLabel:
+    """A sensitivity label a document already carries, as Purview/MIP metadata records it.
+
+    ``method`` is ``Standard`` (applied by default or automatically) or ``Privileged``
+    (chosen by a person); ``source`` says where it was read: ``LabelInfo.xml`` or
+    ``custom.xml`` (Office), ``msip_labels`` (an e-mail header) or ``pdf`` (document info).
+    """
+
+    guid: str
+    method: str
+    source: str
+    name: str | None = None
+    site_id: str | None = None
+    set_date: str | None = None
+    action_id: str | None = None
+    content_bits: int | None = None
+
+    @property
+    def manual(self) -> bool:
+        """Applied by a person (``Privileged``): never replaced by an automatic label."""
+        return self.method.lower() == "privileged"
+
+
+@dataclass(frozen=True, slots=True)
 class Unit:
     """Text to classify and where it came from.
 
@@ -50,7 +74,8 @@ class Unit:
     whole-file units); ``member`` is a path inside a container (an e-mail
     attachment, an archive member). For record units ``fields`` says which part
     of ``text`` each field's value occupies, so findings are reported as
-    offsets into that field's value.
+    offsets into that field's value. ``existing_label`` is the sensitivity label
+    the document carried when read (every unit of the document carries it).
     """
 
     uri: str
@@ -63,6 +88,7 @@ class Unit:
     fields: tuple[FieldSpan, ...] = ()
     partial: str | None = None
     hidden_text: str = ""
+    existing_label: ExistingLabel | None = None
 
     def field_at(self, offset: int) -> FieldSpan | None:
         """The field whose value contains ``offset`` (None for whole-file text)."""

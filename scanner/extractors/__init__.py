@@ -15,8 +15,11 @@ from scanner.extractors.base import ExtractContext, Extractor, SkipObject
 from scanner.extractors.compression import SUFFIXES
 from scanner.extractors.html import HtmlExtractor
 from scanner.extractors.jsonfmt import JsonExtractor, JsonLinesExtractor
-from scanner.extractors.mail import EmlExtractor
+from scanner.extractors.mail import EmlExtractor, MsgExtractor
 from scanner.extractors.office import DocxExtractor, PdfExtractor
+from scanner.extractors.rtf import RtfExtractor
+from scanner.extractors.slides import PptxExtractor
+from scanner.extractors.spreadsheet import XlsxExtractor
 from scanner.extractors.tabular import CsvExtractor, ParquetExtractor, TsvExtractor
 from scanner.extractors.text import MarkdownExtractor, TextExtractor
 
@@ -36,6 +39,10 @@ _ALL: tuple[type[Extractor], ...] = (
     EmlExtractor,
     ZipExtractor,
     TarExtractor,
+    XlsxExtractor,
+    PptxExtractor,
+    RtfExtractor,
+    MsgExtractor,
 )
 
 #: Extractor class by lower-case file extension.

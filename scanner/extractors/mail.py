@@ -10,6 +10,7 @@ from typing import BinaryIO, ClassVar
 
 from scanner.errors import ExtractionError
 from scanner.extractors.base import ExtractContext, SkipObject, decode_document, read_all
+from scanner.extractors.mip import label_from_properties, parse_msip_header
 from scanner.units import Unit, UnitProblem, join_fields, sha256_hex
 
 _HEADERS = ("from", "to", "cc", "bcc", "reply-to", "subject", "date")
@@ -44,7 +45,9 @@ class EmlExtractor:
             if content:
                 fields.append(("body", content))
         text, spans = join_fields(fields)
-        yield Unit(ctx.uri, self.format, text, sha256_hex(raw), len(raw), fields=spans)
+        msip = msg.get("msip_labels")
+        existing = label_from_properties(parse_msip_header(str(msip)), "msip_labels") if msip else None
+        yield Unit(ctx.uri, self.format, text, sha256_hex(raw), len(raw), fields=spans, existing_label=existing)
         for i, part in enumerate(msg.iter_attachments()):
             name = part.get_filename() or f"attachment-{i}"
             member = f"attachment:{name}"
@@ -77,3 +80,14 @@ class EmlExtractor:
         if not isinstance(content, str):
             return ""
         return _html_to_text(content) if part.get_content_type() == "text/html" else content
+
+
+class MsgExtractor:
+    """Outlook ``.msg`` is recognised but not read: the maintained reader (extract-msg) is GPL-3.0,
+    which does not combine with this Apache-2.0 project. Each file is skipped with that reason."""
+
+    format: ClassVar[str] = "msg"
+    extensions: ClassVar[tuple[str, ...]] = (".msg",)
+
+    def extract(self, stream: BinaryIO, ctx: ExtractContext) -> Iterator[Unit | UnitProblem]:
+        raise SkipObject("Outlook .msg is not supported (its maintained reader is GPL-3.0); save the message as .eml")

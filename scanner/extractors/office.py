@@ -9,10 +9,11 @@ from typing import Any, BinaryIO, ClassVar
 
 from scanner.errors import ExtractionError, LimitExceededError
 from scanner.extractors.base import CountingReader, ExtractContext, SkipObject, spool
-from scanner.units import Unit, UnitProblem
+from scanner.extractors.mip import label_from_properties, package_label
+from scanner.units import ExistingLabel, Unit, UnitProblem
 
 
-def _seekable_copy(stream: BinaryIO, ctx: ExtractContext) -> tuple[BinaryIO, str, int]:
+def seekable_copy(stream: BinaryIO, ctx: ExtractContext) -> tuple[BinaryIO, str, int]:
     """Spool the object (hashing it) so parsers can seek; returns (file, sha256, size)."""
     counted = CountingReader(stream, limit=ctx.limits.max_document_bytes, limit_name="max_document_bytes")
     copy = spool(counted, limit=ctx.limits.max_document_bytes, limit_name="max_document_bytes")  # type: ignore[arg-type]
@@ -32,7 +33,7 @@ class PdfExtractor:
         from pypdf.errors import FileNotDecryptedError, PdfReadError
 
         logging.getLogger("pypdf").setLevel(logging.ERROR)
-        copy, digest, size = _seekable_copy(stream, ctx)
+        copy, digest, size = seekable_copy(stream, ctx)
         with copy:
             if copy.read(5) != b"%PDF-":
                 raise ExtractionError("not a PDF (no %PDF- header)")
@@ -45,6 +46,7 @@ class PdfExtractor:
                         _ = reader.pages[0] if len(reader.pages) else None
                     except (FileNotDecryptedError, NotImplementedError, PdfReadError) as exc:
                         raise ExtractionError("encrypted PDF: cannot be read without its password") from exc
+                existing = _pdf_label(reader)
                 pages = reader.pages
                 count = len(pages)
                 partial = None
@@ -69,8 +71,26 @@ class PdfExtractor:
             except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
                 raise ExtractionError(f"corrupt PDF: {type(exc).__name__}") from exc
         yield Unit(
-            ctx.uri, self.format, "\n\f\n".join(texts), digest, size, partial=partial, hidden_text="\n".join(hidden)
+            ctx.uri,
+            self.format,
+            "\n\f\n".join(texts),
+            digest,
+            size,
+            partial=partial,
+            hidden_text="\n".join(hidden),
+            existing_label=existing,
         )
+
+
+def _pdf_label(reader: Any) -> ExistingLabel | None:
+    """MSIP_Label_* entries of the PDF's document information dictionary, if any."""
+    try:
+        info = reader.metadata
+    except Exception:  # a damaged info dictionary does not stop text extraction
+        return None
+    if not info:
+        return None
+    return label_from_properties({str(k): str(v) for k, v in info.items()}, "pdf")
 
 
 def _page_text(page: Any) -> tuple[str, str]:
@@ -106,11 +126,12 @@ class DocxExtractor:
         import docx
         from docx.opc.exceptions import PackageNotFoundError
 
-        copy, digest, size = _seekable_copy(stream, ctx)
+        copy, digest, size = seekable_copy(stream, ctx)
         with copy:
             if not zipfile.is_zipfile(copy):
                 raise ExtractionError("not a DOCX (not a zip container)")
             copy.seek(0)
+            existing = package_label(copy)
             try:
                 document = docx.Document(copy)
             except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
@@ -130,7 +151,15 @@ class DocxExtractor:
                 for row in table.rows:
                     cells = [cell.text for cell in row.cells]
                     parts.append("\t".join(dict.fromkeys(cells)))
-        yield Unit(ctx.uri, self.format, "\n".join(parts), digest, size, hidden_text="\n".join(hidden))
+        yield Unit(
+            ctx.uri,
+            self.format,
+            "\n".join(parts),
+            digest,
+            size,
+            hidden_text="\n".join(hidden),
+            existing_label=existing,
+        )
 
 
 #: Run colours a reader cannot see on a white page.
