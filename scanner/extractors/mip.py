@@ -166,7 +166,7 @@ def package_label(stream: Any) -> ExistingLabel | None:
     try:
         with zipfile.ZipFile(stream) as zf:
             return office_label(zf)
-    except (zipfile.BadZipFile, OSError, ValueError, KeyError):
+    except Exception:  # a damaged package or label part: no label can be honoured, content decides
         return None
     finally:
         stream.seek(0)

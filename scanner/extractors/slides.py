@@ -36,7 +36,6 @@ class PptxExtractor:
 
     def extract(self, stream: BinaryIO, ctx: ExtractContext) -> Iterator[Unit | UnitProblem]:
         import pptx
-        from pptx.exc import PythonPptxError
 
         copy, _, _ = seekable_copy(stream, ctx)
         with copy:
@@ -47,7 +46,7 @@ class PptxExtractor:
             try:
                 deck = pptx.Presentation(copy)
                 slides = list(deck.slides)
-            except (PythonPptxError, KeyError, ValueError, TypeError, AttributeError, zipfile.BadZipFile) as exc:
+            except Exception as exc:  # any parser failure (zlib, XML, KeyError, python-pptx's own…): corrupt
                 raise ExtractionError(f"corrupt PPTX: {type(exc).__name__}") from exc
             chars = 0
             for index, slide in enumerate(slides):
@@ -63,7 +62,7 @@ class PptxExtractor:
                 try:
                     text = "\n".join(_shape_texts(slide.shapes))
                     notes = slide.notes_slide.notes_text_frame.text if slide.has_notes_slide else ""
-                except (KeyError, ValueError, TypeError, AttributeError) as exc:
+                except Exception as exc:  # one damaged slide part: that slide fails, the rest is read
                     yield UnitProblem(
                         ctx.uri, self.format, "failed", f"unreadable slide: {type(exc).__name__}", record=index
                     )

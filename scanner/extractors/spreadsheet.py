@@ -13,8 +13,8 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from typing import Any, BinaryIO, ClassVar
 
-from scanner.errors import ExtractionError
-from scanner.extractors.base import ExtractContext
+from scanner.errors import ExtractionError, IngestguardError
+from scanner.extractors.base import ExtractContext, SkipObject
 from scanner.extractors.jsonfmt import record_unit
 from scanner.extractors.mip import package_label
 from scanner.extractors.office import seekable_copy
@@ -44,7 +44,6 @@ class XlsxExtractor:
 
     def extract(self, stream: BinaryIO, ctx: ExtractContext) -> Iterator[Unit | UnitProblem]:
         import openpyxl
-        from openpyxl.utils.exceptions import InvalidFileException
 
         copy, _, _ = seekable_copy(stream, ctx)
         with copy:
@@ -54,7 +53,7 @@ class XlsxExtractor:
             existing = package_label(copy)
             try:
                 book = openpyxl.load_workbook(copy, read_only=True, data_only=True, keep_links=False)
-            except (InvalidFileException, KeyError, ValueError, TypeError, zipfile.BadZipFile, OSError) as exc:
+            except Exception as exc:  # any parser failure (zlib, XML, KeyError, InvalidFileException…): corrupt
                 raise ExtractionError(f"corrupt XLSX: {type(exc).__name__}") from exc
             try:
                 index = 0
@@ -66,7 +65,9 @@ class XlsxExtractor:
                         index += 1
                         if isinstance(unit, UnitProblem) and unit.reason.startswith("limit max_records"):
                             return
-            except (KeyError, ValueError, TypeError, AttributeError, zipfile.BadZipFile) as exc:
+            except (IngestguardError, SkipObject):
+                raise
+            except Exception as exc:  # the sheet's XML or its zip member is damaged
                 raise ExtractionError(f"corrupt XLSX sheet data: {type(exc).__name__}") from exc
             finally:
                 book.close()
