@@ -1,0 +1,1 @@
+"""Adapters for schedulers that run ingestguard (optional extras)."""
