@@ -125,7 +125,15 @@ def main(verbose: int) -> None:
     help="Directory with scan.yaml / classifiers.yaml / labels.yaml overriding the shipped defaults.",
 )
 @click.option("--workers", type=click.IntRange(min=0), help="Worker processes (0 = one per core).")
-@click.option("--engine", type=click.Choice(["local", "serial"]), help="Where classification runs.")
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "serial", "ray"]),
+    help="Where classification runs: local processes (default), in-process, or Ray actors.",
+)
+@click.option(
+    "--address",
+    help="With --engine ray: the cluster (auto, ray://HOST:10001); default a private local one.",
+)
 @click.option(
     "--profile",
     type=click.Choice(["fast", "balanced", "thorough"]),
@@ -178,6 +186,7 @@ def scan(
     config_dir: Path | None,
     workers: int | None,
     engine: str | None,
+    address: str | None,
     profile: str | None,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
@@ -232,6 +241,7 @@ def scan(
             progress=bar,
             apply_labels=mode,
             state=state_path,
+            address=address,
             consumers=policy,
             fail_on=fail_on,
             office_in_place=label_in_place,

@@ -51,18 +51,30 @@ class WritebackSettings(BaseModel):
     id_key: str = Field(default="SensitivityLabelId", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 
 
+class RaySettings(BaseModel):
+    """Where and how the Ray engine runs (``engine: ray`` or ``--engine ray``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    address: str | None = None  # None: a private local cluster; "auto", "ray://HOST:10001", "HOST:6379"
+    actors: int = Field(default=0, ge=0)  # 0: as many as the cluster's CPUs allow
+    cpus_per_actor: float = Field(default=1.0, gt=0)
+    max_task_retries: int = Field(default=1, ge=0)
+
+
 class ScanSettings(BaseModel):
     """Everything in ``configs/scan.yaml``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    engine: Literal["local", "serial"] = "local"
+    engine: Literal["local", "serial", "ray"] = "local"
     workers: int = Field(default=0, ge=0)
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
     fingerprint_key_file: Path = Path("~/.config/ingestguard/fingerprint.key")
     writeback: WritebackSettings = WritebackSettings()
     limits: Limits = Limits()
+    ray: RaySettings = RaySettings()
 
 
 M = TypeVar("M", bound=BaseModel)

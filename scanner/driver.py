@@ -170,7 +170,9 @@ def _write_back(
     return summary
 
 
-def make_engine(settings: Settings, key: bytes, *, engine: str | None, workers: int | None) -> Engine:
+def make_engine(
+    settings: Settings, key: bytes, *, engine: str | None, workers: int | None, address: str | None = None
+) -> Engine:
     name = engine or settings.scan.engine
     if name == "serial":
         from scanner.engines.serial import SerialEngine
@@ -181,7 +183,19 @@ def make_engine(settings: Settings, key: bytes, *, engine: str | None, workers: 
 
         count = workers if workers is not None else settings.scan.workers
         return LocalEngine(settings, key, workers=count or os.cpu_count() or 1)
-    raise ValueError(f"unknown engine '{name}' (expected: local, serial)")
+    if name == "ray":
+        from scanner.engines.ray import RayEngine
+
+        ray = settings.scan.ray
+        return RayEngine(
+            settings,
+            key,
+            address=address if address is not None else ray.address,
+            actors=workers if workers else ray.actors,
+            cpus_per_actor=ray.cpus_per_actor,
+            max_task_retries=ray.max_task_retries,
+        )
+    raise ValueError(f"unknown engine '{name}' (expected: local, serial, ray)")
 
 
 def _brief(object_row: Row) -> Row:
@@ -203,6 +217,7 @@ def scan(
     progress: Progress | None = None,
     apply_labels: Literal["apply", "dry-run"] | None = None,
     state: str | Path | None = None,
+    address: str | None = None,
     consumers: ConsumerPolicy | None = None,
     fail_on: Sequence[str] = (),
     office_in_place: bool = False,
@@ -235,6 +250,7 @@ def scan(
             progress=progress or _NoProgress(),
             apply_labels=apply_labels,
             office_in_place=office_in_place,
+            address=address,
             store=store,
             consumers=consumers,
             conditions=conditions,
@@ -254,6 +270,7 @@ def _scan(
     progress: Progress,
     apply_labels: Literal["apply", "dry-run"] | None,
     office_in_place: bool,
+    address: str | None,
     store: StateStore | None,
     consumers: ConsumerPolicy | None,
     conditions: Sequence[Condition],
@@ -333,7 +350,7 @@ def _scan(
         first_task = next(pending, None)
         outputs: Iterator[TaskOutput] = iter(())
         if first_task is not None:
-            runner = make_engine(settings, key, engine=engine, workers=workers)
+            runner = make_engine(settings, key, engine=engine, workers=workers, address=address)
             outputs = runner.run(itertools.chain([first_task], pending))
         for output in outputs:
             obj, result = in_flight[output.task_id]
