@@ -13,9 +13,11 @@ from typing import Any
 
 import lxml.html
 import pytest
+from click.testing import CliRunner
 from PIL import Image
 
 from scanner import report as rp
+from scanner.cli import main
 from tests.changes_fixture import empty_changes, make_changes
 
 HEADINGS = (
@@ -373,6 +375,38 @@ def test_missing_or_invalid_changes_json_is_a_clear_error(tmp_path: Path, conten
         rp.write_report(tmp_path)
     assert message in str(info.value)
     assert not (tmp_path / "report.html").exists()
+
+
+# --- the command ---------------------------------------------------------------------------------------
+
+
+def test_cli_writes_the_report(tmp_path: Path) -> None:
+    (tmp_path / "changes.json").write_text(json.dumps(make_changes(seed=1)), encoding="utf-8")
+    result = CliRunner().invoke(main, ["report", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert f"report: {tmp_path / 'report.html'}" in result.output
+    out = tmp_path / "elsewhere.html"
+    result = CliRunner().invoke(main, ["report", str(tmp_path), "--out", str(out)])
+    assert result.exit_code == 0 and out.exists()
+
+
+def test_cli_open_starts_a_browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[str] = []
+    monkeypatch.setattr("webbrowser.open", lambda url, *a, **k: opened.append(url) or True)
+    (tmp_path / "changes.json").write_text(json.dumps(empty_changes()), encoding="utf-8")
+    result = CliRunner().invoke(main, ["report", str(tmp_path), "--open"])
+    assert result.exit_code == 0, result.output
+    assert opened == [(tmp_path / "report.html").resolve().as_uri()]
+
+
+def test_cli_missing_or_invalid_changes_exit_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["report", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2
+    assert "error:" in result.output and "changes.json: not found" in result.output
+    (tmp_path / "changes.json").write_text('{"report_version": 1, "run_id": 5}', encoding="utf-8")
+    result = CliRunner().invoke(main, ["report", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "run_id: Input should be a valid string" in result.output
 
 
 def test_runs_are_drawn_in_time_order_whatever_the_offset() -> None:
