@@ -21,6 +21,11 @@ $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
 $(VENV)/.test-installed: pyproject.toml package-lock.json | $(BIN)/python
 	$(PIP) install $(PIP_FLAGS) -e '.[dev]'
 	npm ci --no-audit --no-fund --loglevel=error   # Azurite, the Azure Storage emulator the tests start
+	@# Headless Chromium renders the HTML change report in its test: Debian's package, installed as root where
+	@# apt-get exists and chromium does not; anywhere else that one test is skipped and says why.
+	command -v chromium >/dev/null || ! command -v apt-get >/dev/null || [ "$$(id -u)" != 0 ] || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium)
+	@command -v chromium >/dev/null || echo "note: no chromium (Debian: apt-get install chromium); the report's browser test will be skipped"
 	rm -f $(VENV)/.demo-installed
 	touch $@
 

@@ -470,5 +470,30 @@ def labels_show(config_dir: Path | None) -> None:
     click.echo(f"default label: {settings.labels.default_label}")
 
 
+@main.command()
+@click.argument("results", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the page (default: RESULTS/report.html).",
+)
+@click.option("--open", "open_page", is_flag=True, help="Also open the page in a web browser.")
+def report(results: Path, out_file: Path | None, open_page: bool) -> None:
+    """Render RESULTS/changes.json (what a run changed) as a self-contained HTML page."""
+    import webbrowser
+
+    from scanner.report import write_report
+
+    try:
+        page = write_report(results, out=out_file)
+    except IngestguardError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(f"report: {page}")
+    if open_page and not webbrowser.open(page.resolve().as_uri()):
+        click.echo("note: no web browser could be started; open the file above", err=True)
+
+
 if __name__ == "__main__":
     main()

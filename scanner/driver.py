@@ -463,6 +463,9 @@ def _scan(
                 taxonomy=taxonomy,
             )
             write_json_atomic(out / "changes.json", report)
+            from scanner.report import write_report
+
+            write_report(out)
         if conditions:
             summary["fail_on"] = fail_on_hits(
                 conditions,

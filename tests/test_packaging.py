@@ -38,6 +38,7 @@ def test_wheel_contains_packages_and_configs(tmp_path: Path) -> None:
         "connectors/local.py",
         "labels/rules.py",
         "scanner/py.typed",
+        "scanner/templates/report.html.j2",
     ):
         assert required in names
     entry = next(n for n in names if n.endswith("entry_points.txt"))

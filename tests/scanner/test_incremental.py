@@ -136,8 +136,10 @@ def test_exactly_the_changed_deleted_and_added_objects_are_reported(
     assert report["label_changes"] == {"upgrades": 1, "downgrades": 0}
     assert summary["objects"] == {"scanned": 8}
     _same_rows(tmp_path / "run2", _full(settings, src, tmp_path / "plain"))
-    raw = (tmp_path / "run2" / "changes.json").read_text()
-    assert "maria.lopez@example.org" not in raw and "555 0187" not in raw
+    page = (tmp_path / "run2" / "report.html").read_text()  # the report page, written with every run
+    assert "Label changes" in page and "doc000.txt" in page
+    for raw in ((tmp_path / "run2" / "changes.json").read_text(), page):
+        assert "maria.lopez@example.org" not in raw and "555 0187" not in raw and "Maria Lopez" not in raw
 
 
 def test_a_label_rule_change_relabels_stored_findings_without_reading(
