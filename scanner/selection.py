@@ -6,7 +6,9 @@ a pattern with one matches the relative path, ``**`` spanning directories.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from typing import Any
 from urllib.parse import unquote
 
 from wcmatch import glob as wglob
@@ -32,10 +34,16 @@ def relative_path(root: str, uri: str) -> str:
     return unquote(rel)
 
 
+@functools.lru_cache(maxsize=256)
+def _matcher(pattern: str) -> Any:
+    """The compiled pattern (compiling per object cost more than listing the object)."""
+    return wglob.compile(pattern, flags=_FLAGS)
+
+
 def _matches(rel: str, pattern: str) -> bool:
     if "/" not in pattern:
-        return wglob.globmatch(rel.rsplit("/", 1)[-1], pattern, flags=_FLAGS)
-    return wglob.globmatch(rel, pattern, flags=_FLAGS)
+        return bool(_matcher(pattern).match(rel.rsplit("/", 1)[-1]))
+    return bool(_matcher(pattern).match(rel))
 
 
 def selected(rel: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
