@@ -290,6 +290,7 @@ def _scan(
     in_flight: dict[int, tuple[SourceObject, ObjectResult]] = {}
     seen: set[str] = set()
     counts: Counter[str] = Counter()
+    unchanged: set[str] = set()  # not read by this process (in a resumed run: some were done by the one before)
 
     # Open every listing and take its first item before any worker starts, so a missing or
     # unreachable source fails at once with one message.
@@ -332,7 +333,7 @@ def _scan(
                             store, item.uri, key_root, known, labeler, taxonomy, consumers, run_id, scan_fp, label_fp
                         )
                         counts["relabelled_from_findings"] += 1
-                    counts["unchanged"] += 1
+                    unchanged.add(item.uri)
                     progress.object_done({"status": known.status, "size_bytes": item.size or 0})
                     continue
                 task = ScanTask(next(task_ids), item)
@@ -431,6 +432,7 @@ def _scan(
         if store is not None:
             changes = store.changes(run_id)
             kinds = Counter(c.change for c in changes)
+            counts["unchanged"] = len(unchanged - {c.uri for c in changes})
             summary["incremental"] = {
                 "state": str(store.path),
                 "resumed": resumed,
@@ -452,7 +454,7 @@ def _scan(
                 counts={
                     **{k: kinds[k] for k in ("new", "changed", "deleted", "relabelled")},
                     "unchanged": counts["unchanged"],
-                    "touched": counts["rescanned"] - kinds["new"] - kinds["changed"] - kinds["relabelled"],
+                    "touched": kinds["touched"],
                 },
                 history=[
                     *store.history(),
@@ -517,6 +519,6 @@ def _relabel(
         label_fp=label_fp,
         risks=sorted(result.risks),
         decisions=result.decisions,
-        change=result.change(object_row),
+        change=change if (change := result.change(object_row)).change != "touched" else None,  # not read again
         run_id=run_id,
     )

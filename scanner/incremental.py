@@ -68,8 +68,8 @@ class ObjectResult:
                 if _DECISION_RANK[decision] >= _DECISION_RANK[self.decisions.get(consumer.id, "allow")]:
                     self.decisions[consumer.id] = decision
 
-    def change(self, object_row: Row) -> Change | None:
-        """New, changed (other content), relabelled (same content, other label, risks or decisions), or None."""
+    def change(self, object_row: Row) -> Change:
+        """New, changed (other content), relabelled (same content, other label, risks or decisions), or touched."""
         new_label, risks = object_row.get("label"), tuple(sorted(self.risks))
         counts = dict(object_row.get("entity_counts") or {})
         known = self.known
@@ -80,7 +80,7 @@ class ObjectResult:
         elif known.label != new_label or known.risks != risks or dict(known.decisions) != self.decisions:
             kind = "relabelled"
         else:
-            return None
+            kind = "touched"  # read again (its version changed), but nothing about it did
         return Change(
             object_row["uri"], kind, known.label, new_label, known.risks, risks, known.decisions, self.decisions, counts
         )
@@ -170,6 +170,8 @@ def change_report(
     manifest: dict[str, dict[str, Any]] = {}
     listed = []
     for c in changes:
+        if c.change == "touched":
+            continue
         direction = label_direction(c.old_label, c.new_label, taxonomy) if c.change != "deleted" else None
         if direction in ("upgrade", "downgrade"):
             directions[direction] += 1
