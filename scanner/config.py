@@ -75,6 +75,9 @@ class ScanSettings(BaseModel):
     writeback: WritebackSettings = WritebackSettings()
     limits: Limits = Limits()
     ray: RaySettings = RaySettings()
+    #: JSON Lines objects larger than this are split into shards of about this size, scanned in parallel
+    #: (null: never). Rows are the same either way.
+    shard_bytes: int | None = Field(default=64 << 20, ge=1024)
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -21,6 +21,8 @@ from labels.taxonomy import Taxonomy
 from scanner.config import Settings
 from scanner.engines.base import Engine
 from scanner.errors import ConfigError
+from scanner.extractors import choose
+from scanner.extractors.jsonfmt import JsonLinesExtractor
 from scanner.incremental import (
     Condition,
     ObjectResult,
@@ -31,8 +33,9 @@ from scanner.incremental import (
     scan_fingerprint,
 )
 from scanner.incremental import fail_on as fail_on_hits
-from scanner.pipeline import Row, ScanTask, TaskOutput, document_row
+from scanner.pipeline import ObjectTally, Row, ScanTask, TaskOutput, document_row, finish_object
 from scanner.selection import relative_path, selected
+from scanner.sharding import ShardPlan, plan_shards
 from scanner.sinks import SCHEMA_VERSION, ParquetSink, write_json_atomic
 from scanner.state import Change, Known, StateStore
 from scanner.units import UnitProblem
@@ -198,6 +201,37 @@ def make_engine(
     raise ValueError(f"unknown engine '{name}' (expected: local, serial, ray)")
 
 
+@dataclass(slots=True)
+class _Sharded:
+    """The shards of one large object, their roll-ups kept in shard order until all are in."""
+
+    sha256: str
+    tallies: list[ObjectTally | None]
+
+    def finish(self, obj: SourceObject, fmt: str) -> Row:
+        merged = ObjectTally()
+        for tally in self.tallies:
+            if tally is not None:
+                merged.merge(tally)
+        return finish_object(obj, fmt, "scanned", None, self.sha256, merged, problems=None)
+
+
+def _shard_plan(item: SourceObject, settings: Settings, connectors: ConnectorRegistry) -> ShardPlan | None:
+    """Shards for a large uncompressed JSON Lines object (one sequential read), else None."""
+    shard_bytes = settings.scan.shard_bytes
+    if not shard_bytes or (item.size or 0) <= shard_bytes or settings.scan.limits.max_records is not None:
+        return None
+    choice = choose(item.name)
+    if choice.extractor is not JsonLinesExtractor or choice.compression is not None:
+        return None
+    try:
+        with connectors.for_uri(item.uri).open(item) as raw:
+            plan = plan_shards(raw, shard_bytes=shard_bytes)
+    except Exception:  # unreadable now: the unsharded task will report why
+        return None
+    return plan if plan is not None and len(plan.shards) > 1 else None
+
+
 def _brief(object_row: Row) -> Row:
     return {"uri": object_row["uri"], "label": object_row["label"], "status": object_row["status"]}
 
@@ -288,6 +322,7 @@ def _scan(
     scan_fp, label_fp = scan_fingerprint(settings, key), label_fingerprint(settings)
     run_id, resumed = store.begin_run(sources) if store is not None else (str(uuid.uuid4()), False)
     in_flight: dict[int, tuple[SourceObject, ObjectResult]] = {}
+    sharded: dict[str, _Sharded] = {}
     seen: set[str] = set()
     counts: Counter[str] = Counter()
     unchanged: set[str] = set()  # not read by this process (in a resumed run: some were done by the one before)
@@ -336,9 +371,18 @@ def _scan(
                     unchanged.add(item.uri)
                     progress.object_done({"status": known.status, "size_bytes": item.size or 0})
                     continue
-                task = ScanTask(next(task_ids), item)
-                in_flight[task.task_id] = (item, ObjectResult(key_root, known))
-                yield task
+                result = ObjectResult(key_root, known)
+                plan = _shard_plan(item, settings, connectors)
+                if plan is None:
+                    task = ScanTask(next(task_ids), item)
+                    in_flight[task.task_id] = (item, result)
+                    yield task
+                    continue
+                sharded[item.uri] = _Sharded(plan.sha256, [None] * len(plan.shards))
+                for shard in plan.shards:
+                    task = ScanTask(next(task_ids), item, shard)
+                    in_flight[task.task_id] = (item, result)
+                    yield task
         progress.listing_done()
 
     risks_by_uri: dict[str, set[str]] = {}
@@ -368,6 +412,13 @@ def _scan(
             if output.object_row is None:
                 continue
             del in_flight[output.task_id]
+            if output.tally is not None:  # a shard: the object is done when all its shards are
+                parts = sharded[obj.uri]
+                parts.tallies[output.tally_index] = output.tally
+                if any(tally is None for tally in parts.tallies):
+                    continue
+                output.object_row = parts.finish(obj, output.object_row["format"])
+                del sharded[obj.uri]
             progress.object_done(output.object_row)
             if store is None:
                 sink.add("objects", [output.object_row])

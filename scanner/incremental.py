@@ -91,10 +91,10 @@ def relabel(
 ) -> tuple[Row, list[tuple[list[Row], list[Row]]]]:
     """Apply the current label rules to stored findings, honouring each unit's existing label as the
     worker does: new document label columns and the object's roll-up."""
-    from scanner.pipeline import _ObjectTally, label_columns
+    from scanner.pipeline import ObjectTally, label_columns
 
     out: list[tuple[list[Row], list[Row]]] = []
-    tally = _ObjectTally()
+    tally = ObjectTally()
     for documents, findings in chunks:
         by_unit: dict[tuple[Any, Any], list[Finding]] = {}
         for f in findings:

@@ -34,6 +34,7 @@ from scanner.extractors import ExtractContext, SkipObject, choose
 from scanner.extractors.base import CountingReader
 from scanner.extractors.compression import decompress
 from scanner.gating import NerGate
+from scanner.sharding import Shard, ShardReader
 from scanner.units import LazyText, Unit, UnitProblem
 
 log = logging.getLogger(__name__)
@@ -48,10 +49,11 @@ HIDDEN_FIELD = "$hidden"
 
 @dataclass(frozen=True, slots=True)
 class ScanTask:
-    """One object to scan (later: a shard of one, for record files that span many workers)."""
+    """One object to scan, or one shard of a large record file (see :mod:`scanner.sharding`)."""
 
     task_id: int
     obj: SourceObject
+    shard: Shard | None = None
 
 
 @dataclass(slots=True)
@@ -62,6 +64,8 @@ class TaskOutput:
     documents: list[Row] = field(default_factory=list)
     findings: list[Row] = field(default_factory=list)
     object_row: Row | None = None
+    tally: Any = None  # a shard's roll-up (an ObjectTally), merged by the driver with its siblings'
+    tally_index: int = 0  # which shard of its object
 
 
 def build_classifiers(settings: Settings, key: bytes, *, profile: str | None = None) -> ClassifierSet:
@@ -179,7 +183,7 @@ def finding_row(unit: Unit, f: Finding) -> Row:
     }
 
 
-class _ObjectTally:
+class ObjectTally:
     """Rolls a task's units up into the object's row."""
 
     def __init__(self) -> None:
@@ -214,6 +218,23 @@ class _ObjectTally:
         if partial:
             self.partial.append(partial)
 
+    def merge(self, other: ObjectTally) -> None:
+        """Fold in the roll-up of the next shard of the same object (shards merged in order)."""
+        self.units.update(other.units)
+        self.entities.update(other.entities)
+        if other.top is not None and (self.top is None or _rank(other.top) > _rank(self.top)):
+            self.top = other.top
+        content = other.top_content
+        if content is not None and (
+            self.top_content is None or content.content.label.priority > self.top_content.content.label.priority
+        ):
+            self.top_content = content
+        if other.conflict and self.conflict != MANUAL_BELOW_CONTENT:
+            self.conflict = other.conflict
+        self.partial.extend(other.partial)
+        if self.first_failure is None:
+            self.first_failure = other.first_failure
+
     def label_columns(self) -> Row:
         """The object's label columns: its highest unit label, its units' highest content label, any conflict."""
         if self.top is None:
@@ -234,6 +255,64 @@ def _rank(outcome: LabelOutcome) -> float:
     return float("inf") if outcome.priority is None else outcome.priority
 
 
+def object_problem(obj: SourceObject, fmt: str, status: str, reason: str) -> Row:
+    problem = UnitProblem(obj.uri, fmt, status, reason, size_bytes=obj.size or 0)
+    return document_row(problem, obj, status=status, reason=reason)
+
+
+def _object_reason(tally: ObjectTally) -> str | None:
+    notes = []
+    if tally.units["failed"]:
+        notes.append(f"{tally.units['failed']} units failed")
+    if tally.units["skipped"]:
+        notes.append(f"{tally.units['skipped']} units skipped")
+    notes.extend(dict.fromkeys(tally.partial))
+    return "; ".join(notes) or None
+
+
+def finish_object(
+    obj: SourceObject,
+    fmt: str,
+    status: str,
+    reason: str | None,
+    object_sha: str | None,
+    tally: ObjectTally,
+    *,
+    problems: list[Row] | None,
+) -> Row:
+    """The object's row from its units' roll-up; an object with no readable unit gets a row in
+    ``problems`` (its documents) saying so (None: a shard, whose object is finished by the driver)."""
+    if status == "scanned" and not tally.units:
+        status, reason = "skipped", "no text or records found"
+        if problems is not None:
+            problems.append(object_problem(obj, fmt, status, reason))
+    elif status == "scanned" and tally.units["scanned"] == 0 and tally.units["failed"]:
+        first = f" (first: {tally.first_failure})" if tally.first_failure and not tally.partial else ""
+        status, reason = "failed", f"no unit could be read: {_object_reason(tally)}{first}"
+    elif status == "scanned" and tally.units["scanned"] == 0:
+        status, reason = "skipped", f"no unit was read: {_object_reason(tally)}"
+    elif status == "scanned":
+        reason = _object_reason(tally)
+    return {
+        "uri": obj.uri,
+        "version": obj.version,
+        "last_modified": obj.last_modified,
+        "size_bytes": obj.size,
+        "format": fmt,
+        "content_sha256": object_sha,
+        "status": status,
+        "reason": reason,
+        "partial": status == "scanned" and (bool(tally.partial) or tally.units["failed"] > 0),
+        "units_scanned": tally.units["scanned"],
+        "units_skipped": tally.units["skipped"],
+        "units_failed": tally.units["failed"],
+        "entity_counts": dict(tally.entities),
+        "metadata": dict(obj.metadata),
+        "tags": dict(obj.tags),
+        **(tally.label_columns() if status == "scanned" else ObjectTally().label_columns()),
+    }
+
+
 class Worker:
     """Everything one worker needs, built once; :meth:`run` is called per task."""
 
@@ -252,7 +331,7 @@ class Worker:
     def run(self, task: ScanTask) -> Iterator[TaskOutput]:
         obj = task.obj
         out = TaskOutput(task.task_id)
-        tally = _ObjectTally()
+        tally = ObjectTally()
         choice = choose(obj.name)
         status, reason, object_sha = "scanned", None, None
         if choice.extractor is None:
@@ -260,49 +339,40 @@ class Worker:
             out.documents.append(self._object_problem(obj, choice.label, status, reason))
         else:
             try:
-                object_sha = yield from self._extract_and_classify(obj, choice.extractor(), choice, out, tally)
+                object_sha = yield from self._extract_and_classify(
+                    obj, choice.extractor(), choice, out, tally, shard=task.shard
+                )
             except SkipObject as exc:
-                status, reason = self._end_early(obj, choice.label, "skipped", str(exc), out, tally)
+                status, reason = self._end_early(obj, choice.label, "skipped", str(exc), out, tally, task.shard)
             except Exception as exc:
                 if not isinstance(exc, IngestguardError):
                     log.debug("unexpected error on %s", obj.uri, exc_info=True)
-                status, reason = self._end_early(obj, choice.label, "failed", describe_exception(exc), out, tally)
-        if status == "scanned" and not tally.units:
-            status, reason = "skipped", "no text or records found"
-            out.documents.append(self._object_problem(obj, choice.label, status, reason))
-        elif status == "scanned" and tally.units["scanned"] == 0 and tally.units["failed"]:
-            first = f" (first: {tally.first_failure})" if tally.first_failure and not tally.partial else ""
-            status, reason = "failed", f"no unit could be read: {self._object_reason(tally)}{first}"
-        elif status == "scanned" and tally.units["scanned"] == 0:
-            status, reason = "skipped", f"no unit was read: {self._object_reason(tally)}"
-        elif status == "scanned":
-            reason = self._object_reason(tally)
-        out.object_row = {
-            "uri": obj.uri,
-            "version": obj.version,
-            "last_modified": obj.last_modified,
-            "size_bytes": obj.size,
-            "format": choice.label,
-            "content_sha256": object_sha,
-            "status": status,
-            "reason": reason,
-            "partial": status == "scanned" and (bool(tally.partial) or tally.units["failed"] > 0),
-            "units_scanned": tally.units["scanned"],
-            "units_skipped": tally.units["skipped"],
-            "units_failed": tally.units["failed"],
-            "entity_counts": dict(tally.entities),
-            "metadata": dict(obj.metadata),
-            "tags": dict(obj.tags),
-            **(tally.label_columns() if status == "scanned" else _ObjectTally().label_columns()),
-        }
+                status, reason = self._end_early(
+                    obj, choice.label, "failed", describe_exception(exc), out, tally, task.shard
+                )
+        if task.shard is not None:
+            # A shard's rows are final; its object row is merged with its siblings' by the driver.
+            out.tally, out.tally_index = tally, task.shard.index
+            out.object_row = finish_object(obj, choice.label, status, reason, None, tally, problems=None)
+            yield out
+            return
+        out.object_row = finish_object(obj, choice.label, status, reason, object_sha, tally, problems=out.documents)
         yield out
 
     def _end_early(
-        self, obj: SourceObject, fmt: str, status: str, reason: str, out: TaskOutput, tally: _ObjectTally
+        self,
+        obj: SourceObject,
+        fmt: str,
+        status: str,
+        reason: str,
+        out: TaskOutput,
+        tally: ObjectTally,
+        shard: Shard | None = None,
     ) -> tuple[str, str]:
         """An object stopped by an error or a skip: before any unit, the object's row says so;
-        after some units, a row marks where reading stopped and the object stays scanned but partial."""
-        if sum(tally.units.values()) == 0:
+        after some units (or in any shard), a row marks where reading stopped and the object stays
+        scanned but partial."""
+        if sum(tally.units.values()) == 0 and shard is None:
             out.documents.append(self._object_problem(obj, fmt, status, reason))
             return status, reason
         stopped = UnitProblem(obj.uri, fmt, "failed", f"reading stopped: {reason}")
@@ -311,33 +381,32 @@ class Worker:
         return "scanned", f"partial: reading stopped after {sum(tally.units.values()) - 1} units: {reason}"
 
     @staticmethod
-    def _object_reason(tally: _ObjectTally) -> str | None:
-        notes = []
-        if tally.units["failed"]:
-            notes.append(f"{tally.units['failed']} units failed")
-        if tally.units["skipped"]:
-            notes.append(f"{tally.units['skipped']} units skipped")
-        notes.extend(dict.fromkeys(tally.partial))
-        return "; ".join(notes) or None
-
-    @staticmethod
     def _object_problem(obj: SourceObject, fmt: str, status: str, reason: str) -> Row:
-        problem = UnitProblem(obj.uri, fmt, status, reason, size_bytes=obj.size or 0)
-        return document_row(problem, obj, status=status, reason=reason)
+        return object_problem(obj, fmt, status, reason)
 
     def _extract_and_classify(
-        self, obj: SourceObject, extractor: Any, choice: Any, out: TaskOutput, tally: _ObjectTally
+        self,
+        obj: SourceObject,
+        extractor: Any,
+        choice: Any,
+        out: TaskOutput,
+        tally: ObjectTally,
+        *,
+        shard: Shard | None = None,
     ) -> Generator[TaskOutput, None, str]:
         limits = self.settings.scan.limits
         raw = self.connectors.for_uri(obj.uri).open(obj)
-        counted = CountingReader(raw, limit=limits.max_object_bytes, limit_name="max_object_bytes")
+        source: Any = raw if shard is None else ShardReader(raw, shard)
+        counted = CountingReader(source, limit=limits.max_object_bytes, limit_name="max_object_bytes")
         try:
             stream: Any
             if choice.compression is not None:
                 stream = decompress(choice.compression, cast(BinaryIO, counted), limits)
             else:
                 stream = io.BufferedReader(counted, buffer_size=1 << 20)
-            ctx = ExtractContext(uri=obj.uri, format=choice.label, limits=limits)
+            ctx = ExtractContext(
+                uri=obj.uri, format=choice.label, limits=limits, first_record=shard.first_record if shard else 0
+            )
             for item in extractor.extract(stream, ctx):
                 if isinstance(item, UnitProblem):
                     out.documents.append(document_row(item, obj, status=item.status, reason=item.reason))
@@ -353,7 +422,7 @@ class Worker:
         finally:
             raw.close()
 
-    def _classify_unit(self, unit: Unit, obj: SourceObject, out: TaskOutput, tally: _ObjectTally) -> None:
+    def _classify_unit(self, unit: Unit, obj: SourceObject, out: TaskOutput, tally: ObjectTally) -> None:
         context = _context_words(unit)
         findings: list[Finding] = []
         try:

@@ -34,6 +34,7 @@ class ExtractContext:
     uri: str
     format: str
     limits: Limits
+    first_record: int = 0  # record index of the first record read (a shard of a large record file)
 
 
 class Extractor(Protocol):

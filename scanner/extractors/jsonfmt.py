@@ -87,7 +87,7 @@ class JsonLinesExtractor:
     def extract(self, stream: BinaryIO, ctx: ExtractContext) -> Iterator[Unit | UnitProblem]:
         limit = ctx.limits.max_record_bytes
         encoding: str | None = None
-        index = 0
+        index = ctx.first_record
         saw_any = False
         while True:
             line = stream.readline(limit + 1)

@@ -5,6 +5,7 @@ One cluster (``ray.init(num_cpus=2)``, services on loopback, a small object stor
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -22,6 +23,7 @@ from scanner.driver import scan
 from tests.conftest import TEST_KEY
 from tests.corpus import Corpus, build
 from tests.scanner.test_engine_local import _big_text, _tasks
+from tests.scanner.test_sharding import _jsonl
 
 ray = pytest.importorskip("ray")
 
@@ -50,12 +52,15 @@ def _rows(out: Path, table: str) -> list[str]:
     )
 
 
-def test_the_ray_engine_writes_the_same_rows_as_the_local_engine(
+def test_the_ray_engine_writes_the_same_rows_as_the_local_engine_large_files_sharded(
     ray_cluster: Any, settings: Settings, tmp_path: Path
 ) -> None:
     corpus: Corpus = build(tmp_path / "src")
-    local = scan([str(corpus.root)], tmp_path / "local", settings=settings, engine="local", workers=2)
-    on_ray = scan([str(corpus.root)], tmp_path / "ray", settings=settings, engine="ray", workers=2)
+    _jsonl(corpus.root / "large.jsonl", 300)  # sharded on Ray: its shards spread over both actors
+    whole = dataclasses.replace(settings, scan=settings.scan.model_copy(update={"shard_bytes": None}))
+    split = dataclasses.replace(settings, scan=settings.scan.model_copy(update={"shard_bytes": 4096}))
+    local = scan([str(corpus.root)], tmp_path / "local", settings=whole, engine="local", workers=2)
+    on_ray = scan([str(corpus.root)], tmp_path / "ray", settings=split, engine="ray", workers=2)
     for table in ("documents", "findings", "objects"):
         assert _rows(tmp_path / "ray", table) == _rows(tmp_path / "local", table), table
     assert on_ray["objects"] == local["objects"] and on_ray["findings"] == local["findings"] > 0
