@@ -190,7 +190,6 @@ def confidence_rule(entry: SitEntry) -> str:
 class _Compiled:
     entity: str
     name: str
-    regex: Any  # a compiled ``regex`` pattern
     score: float
     context_required: bool
     context: tuple[str, ...]
@@ -218,7 +217,8 @@ class SitClassifier:
         self._catalogue = catalogue if catalogue is not None else load_catalogue()
         wanted = settings.entities
         self._entries = tuple(e for e in self._catalogue.entries if wanted is None or e.entity in wanted)
-        self._patterns: list[_Compiled] = []
+        self._regexes: list[Any] = []  # compiled ``regex`` patterns, one per distinct source
+        self._groups: list[tuple[_Compiled, ...]] = []  # the patterns of each regex
         self._prefilter: Prefilter | None = None
 
     @property
@@ -231,23 +231,18 @@ class SitClassifier:
         import regex
 
         loaded: dict[str, Check] = {}
+        groups: dict[str, list[_Compiled]] = {}
         for entry in self._entries:
             check = loaded.get(entry.validator)
             if check is None:
                 check = loaded[entry.validator] = VALIDATORS[entry.validator].load()
             for p in entry.patterns:
-                self._patterns.append(
-                    _Compiled(
-                        entry.entity,
-                        p.name,
-                        regex.compile(p.regex),
-                        p.score,
-                        p.context_required,
-                        entry.context_keys,
-                        check,
-                    )
-                )
-        self._prefilter = Prefilter([p.regex for p in self._patterns])
+                compiled = _Compiled(entry.entity, p.name, p.score, p.context_required, entry.context_keys, check)
+                groups.setdefault(p.regex, []).append(compiled)
+        # Entries sharing a regex (a bare nine-digit run is a SIN, a BSN, a SIREN…) share one search.
+        self._regexes = [regex.compile(source) for source in groups]
+        self._groups = [tuple(group) for group in groups.values()]
+        self._prefilter = Prefilter(self._regexes)
 
     def classify(self, text: str, *, context: Sequence[str] = ()) -> list[Detection]:
         if not text or self._prefilter is None:
@@ -258,35 +253,39 @@ class SitClassifier:
         around: dict[tuple[int, int], tuple[set[str], str]] = {}
         lowered = ""
         found: list[Detection] = []
-        for i, p in enumerate(self._patterns):
+        for i, (rx, group) in enumerate(zip(self._regexes, self._groups, strict=True)):
             if not hits.any(i):
                 continue
             spans = hits.spans(i)
             if spans is None:
-                matches = list(p.regex.finditer(text))
+                matches = list(rx.finditer(text))
             else:
-                matches = [m for lo, hi in spans for m in p.regex.finditer(text, lo, hi)]
+                matches = [m for lo, hi in spans for m in rx.finditer(text, lo, hi)]
             for m in matches:
                 start, end = m.span()
-                if start == end or not p.validate(m.group()):
+                if start == end:
                     continue
-                hit = _context_hit(field_words, field_joined, p.context)
-                if not hit:
-                    window = around.get((start, end))
-                    if window is None:
-                        lowered = lowered or text.lower()
-                        near = (
-                            lowered[max(0, start - self._settings.context_before) : start]
-                            + " "
-                            + lowered[end : end + self._settings.context_after]
-                        )
-                        words = _WORD.findall(near)
-                        window = around[(start, end)] = (set(words), " " + " ".join(words) + " ")
-                    hit = _context_hit(window[0], window[1], p.context)
-                if p.context_required and not hit:
-                    continue
-                score = with_context(p.score) if hit else p.score
-                found.append(Detection(p.entity, start, end, round(score, 4), f"sit:{p.entity}:{p.name}"))
+                value = m.group()
+                for p in group:
+                    if not p.validate(value):
+                        continue
+                    hit = _context_hit(field_words, field_joined, p.context)
+                    if not hit:
+                        window = around.get((start, end))
+                        if window is None:
+                            lowered = lowered or text.lower()
+                            near = (
+                                lowered[max(0, start - self._settings.context_before) : start]
+                                + " "
+                                + lowered[end : end + self._settings.context_after]
+                            )
+                            words = _WORD.findall(near)
+                            window = around[(start, end)] = (set(words), " " + " ".join(words) + " ")
+                        hit = _context_hit(window[0], window[1], p.context)
+                    if p.context_required and not hit:
+                        continue
+                    score = with_context(p.score) if hit else p.score
+                    found.append(Detection(p.entity, start, end, round(score, 4), f"sit:{p.entity}:{p.name}"))
         return _dedupe(found)
 
 
