@@ -16,6 +16,7 @@ class Family(StrEnum):
     PERSONAL = "personal"  # personal data (PII)
     FINANCIAL = "financial"  # payment and bank data, also personal
     GOVERNMENT_ID = "government_id"  # national IDs, passports, licences, also personal
+    HEALTH = "health"  # health identifiers (insurance, provider, patient numbers), also personal
     CONTEXT = "context"  # detected for context, not personal by itself (dates, URLs, organisations)
     SECRET = "secret"  # credentials and keys
     MARKING = "marking"  # confidentiality markings
@@ -66,9 +67,85 @@ _SECRETS = (
     "SECRET_PASSWORD",
 )
 
+#: The sensitive information types of ``configs/sit_catalogue.yaml`` (reported by the ``sit``
+#: classifier, classifiers/catalogue.py); the catalogue must name each with the same family.
+_SIT: dict[str, Family] = {
+    "US_EIN": Family.GOVERNMENT_ID,
+    "US_PTIN": Family.GOVERNMENT_ID,
+    "ABA_ROUTING_NUMBER": Family.FINANCIAL,
+    "US_NPI": Family.HEALTH,
+    "US_MBI": Family.HEALTH,
+    "UK_NINO": Family.GOVERNMENT_ID,
+    "UK_UTR": Family.GOVERNMENT_ID,
+    "UK_VAT": Family.FINANCIAL,
+    "UK_SORT_CODE_ACCOUNT": Family.FINANCIAL,
+    "UK_PASSPORT": Family.GOVERNMENT_ID,
+    "UK_DRIVING_LICENCE": Family.GOVERNMENT_ID,
+    "UK_UPN": Family.PERSONAL,
+    "DE_TAX_ID": Family.GOVERNMENT_ID,
+    "DE_TAX_NUMBER": Family.GOVERNMENT_ID,
+    "DE_VAT_ID": Family.FINANCIAL,
+    "DE_PASSPORT": Family.GOVERNMENT_ID,
+    "DE_ID_CARD": Family.GOVERNMENT_ID,
+    "FR_NIR": Family.GOVERNMENT_ID,
+    "FR_NIF": Family.GOVERNMENT_ID,
+    "FR_SIREN": Family.FINANCIAL,
+    "FR_SIRET": Family.FINANCIAL,
+    "FR_VAT": Family.FINANCIAL,
+    "FR_PASSPORT": Family.GOVERNMENT_ID,
+    "ES_NIF": Family.GOVERNMENT_ID,
+    "ES_NIE": Family.GOVERNMENT_ID,
+    "ES_CIF": Family.FINANCIAL,
+    "ES_CCC": Family.FINANCIAL,
+    "ES_PASSPORT": Family.GOVERNMENT_ID,
+    "IT_FISCAL_CODE": Family.GOVERNMENT_ID,
+    "IT_VAT_CODE": Family.FINANCIAL,
+    "IT_PASSPORT": Family.GOVERNMENT_ID,
+    "IT_IDENTITY_CARD": Family.GOVERNMENT_ID,
+    "IT_DRIVER_LICENSE": Family.GOVERNMENT_ID,
+    "NL_BSN": Family.GOVERNMENT_ID,
+    "NL_VAT": Family.FINANCIAL,
+    "NL_ONDERWIJSNUMMER": Family.PERSONAL,
+    "NL_PASSPORT": Family.GOVERNMENT_ID,
+    "IN_AADHAAR": Family.GOVERNMENT_ID,
+    "IN_VID": Family.GOVERNMENT_ID,
+    "IN_PAN": Family.GOVERNMENT_ID,
+    "IN_GSTIN": Family.FINANCIAL,
+    "IN_VOTER": Family.GOVERNMENT_ID,
+    "IN_PASSPORT": Family.GOVERNMENT_ID,
+    "IN_IFSC": Family.FINANCIAL,
+    "AU_TFN": Family.GOVERNMENT_ID,
+    "AU_ABN": Family.FINANCIAL,
+    "AU_ACN": Family.FINANCIAL,
+    "AU_MEDICARE": Family.HEALTH,
+    "AU_IHI": Family.HEALTH,
+    "AU_PASSPORT": Family.GOVERNMENT_ID,
+    "AU_BSB_ACCOUNT": Family.FINANCIAL,
+    "CA_SIN": Family.GOVERNMENT_ID,
+    "CA_BN": Family.FINANCIAL,
+    "CA_PASSPORT": Family.GOVERNMENT_ID,
+    "CA_ON_HEALTH_CARD": Family.HEALTH,
+    "CA_BC_PHN": Family.HEALTH,
+    "CA_QC_HEALTH_CARD": Family.HEALTH,
+    "SWIFT_BIC": Family.FINANCIAL,
+    "BE_NATIONAL_NUMBER": Family.GOVERNMENT_ID,
+    "PL_PESEL": Family.GOVERNMENT_ID,
+    "PT_NIF": Family.GOVERNMENT_ID,
+    "PT_CC": Family.GOVERNMENT_ID,
+    "SE_PERSONNUMMER": Family.GOVERNMENT_ID,
+    "DK_CPR": Family.GOVERNMENT_ID,
+    "FI_PERSONAL_IDENTITY_CODE": Family.GOVERNMENT_ID,
+    "IE_PPS": Family.GOVERNMENT_ID,
+    "CH_AHV": Family.GOVERNMENT_ID,
+    "AT_SVNR": Family.GOVERNMENT_ID,
+    "BR_CPF": Family.GOVERNMENT_ID,
+}
+SIT_ENTITIES: Mapping[str, Family] = MappingProxyType(_SIT)
+
 CATALOGUE: Mapping[str, Family] = MappingProxyType(
     {
         **_PRESIDIO,
+        **_SIT,
         **{name: Family.SECRET for name in _SECRETS},
         "CONFIDENTIALITY_MARKING": Family.MARKING,
         "PROMPT_INJECTION": Family.RISK,
@@ -78,7 +155,7 @@ CATALOGUE: Mapping[str, Family] = MappingProxyType(
 )
 
 #: Families whose findings count as personal data for label rules.
-PERSONAL_FAMILIES = frozenset({Family.PERSONAL, Family.FINANCIAL, Family.GOVERNMENT_ID})
+PERSONAL_FAMILIES = frozenset({Family.PERSONAL, Family.FINANCIAL, Family.GOVERNMENT_ID, Family.HEALTH})
 
 
 def is_personal(entity_type: str) -> bool:

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from classifiers.entities import CATALOGUE, Family
+from classifiers.entities import CATALOGUE, SIT_ENTITIES, Family
 
 
 class _Strict(BaseModel):
@@ -22,7 +22,14 @@ def _check_entities(names: list[str], family: set[Family] | None = None) -> list
     return names
 
 
-_PII_FAMILIES = {Family.PERSONAL, Family.FINANCIAL, Family.GOVERNMENT_ID, Family.CONTEXT}
+_PII_FAMILIES = {Family.PERSONAL, Family.FINANCIAL, Family.GOVERNMENT_ID, Family.HEALTH, Family.CONTEXT}
+
+
+def _not_sit(names: list[str]) -> list[str]:
+    for name in names:
+        if name in SIT_ENTITIES:
+            raise ValueError(f"entity type '{name}' is reported by the sit catalogue: list it under sit.entities")
+    return names
 
 
 class PatternSettings(_Strict):
@@ -39,12 +46,33 @@ class PatternSettings(_Strict):
     @field_validator("entities")
     @classmethod
     def _known(cls, value: list[str]) -> list[str]:
-        return _check_entities(value, _PII_FAMILIES)
+        return _not_sit(_check_entities(value, _PII_FAMILIES))
 
     @field_validator("context_words")
     @classmethod
     def _known_keys(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
         _check_entities(list(value))
+        return value
+
+
+class SitSettings(_Strict):
+    """The sensitive-information-type catalogue (``configs/sit_catalogue.yaml``): which entries run and
+    how far from a match context words count (Purview looks 300 characters either side)."""
+
+    enabled: bool = True
+    #: None: every catalogue entry; otherwise only these entity types.
+    entities: list[str] | None = None
+    context_before: int = Field(default=300, ge=0, le=2000)
+    context_after: int = Field(default=300, ge=0, le=2000)
+
+    @field_validator("entities")
+    @classmethod
+    def _known(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        for name in value:
+            if name not in SIT_ENTITIES:
+                raise ValueError(f"'{name}' is not in the sit catalogue (known: {', '.join(sorted(SIT_ENTITIES))})")
         return value
 
 
@@ -139,6 +167,7 @@ class ClassifierSettings(_Strict):
     min_score: float = Field(default=0.4, ge=0, le=1)
     window: WindowSettings = WindowSettings()
     patterns: PatternSettings = PatternSettings()
+    sit: SitSettings = SitSettings()
     ner: NerSettings = NerSettings()
     addresses: AddressSettings = AddressSettings()
     risks: RiskSettings = RiskSettings()

@@ -79,6 +79,10 @@ def build_classifiers(settings: Settings, key: bytes, *, profile: str | None = N
     members: list[Any] = []
     if cs.patterns.enabled:
         members.append(PatternPiiClassifier(cs.patterns))
+    if cs.sit.enabled:
+        from classifiers.catalogue import SitClassifier
+
+        members.append(SitClassifier(cs.sit))
     if cs.addresses.enabled:
         members.append(StreetAddressClassifier())
     if cs.ner.enabled and profile != "fast":
