@@ -37,9 +37,15 @@ _DECISION_RANK = {"allow": 0, "allow_redacted": 1, "deny": 2}
 
 
 def scan_fingerprint(settings: Settings, key: bytes) -> str:
+    """Everything that changes findings: tool version, classifier settings, the shipped
+    sensitive-information-type catalogue, limits, and the fingerprint key (by its hash)."""
+    from importlib import resources
+
+    catalogue = resources.files("configs").joinpath("sit_catalogue.yaml").read_bytes()
     return fingerprint(
         __version__,
         settings.classifiers.model_dump_json(),
+        hashlib.sha256(catalogue).hexdigest(),
         settings.scan.limits.model_dump_json(),
         hashlib.sha256(key).hexdigest(),
     )
