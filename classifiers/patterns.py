@@ -17,6 +17,7 @@ and context words — and applies it in one cheap pass over the raw text:
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -132,6 +133,14 @@ class PatternPiiClassifier:
                 own = [p.regex for p in getattr(rec, "patterns", [])]
                 trigger = prefilter.pattern if prefilter else ("|".join(f"(?:{r})" for r in own) or None)
                 self._whole.append(_Whole(rec, entity, context, prefilter, trigger))
+                if entity == "IBAN_CODE" and int(getattr(rec, "global_regex_flags", 0) or 0) & regex.IGNORECASE:
+                    # Under the registry's IGNORECASE the IBAN pattern's optional trailing groups swallow a
+                    # following word ("BE48660487647593 today" -> "...7593 toda" + "y"), every candidate
+                    # then fails mod-97 and the IBAN is missed. A case-sensitive copy finds upper-case IBANs
+                    # (their standard form); the original still finds lower-case ones. Duplicates fold.
+                    exact = copy.copy(rec)
+                    exact.global_regex_flags = int(rec.global_regex_flags) & ~regex.IGNORECASE
+                    self._whole.append(_Whole(exact, entity, context, prefilter, trigger))
         missing = sorted(self._entities - covered)
         if missing:
             raise ClassifierError(f"presidio has no pattern recognizer for {', '.join(missing)}")
