@@ -37,6 +37,11 @@ _URL_TRIGGER = re.compile(r"\w\.[A-Za-z]|://")
 _PHONE_CANDIDATE = re.compile(r"\+?\(?\d[\d\s().\-/]{5,}\d")
 CONTEXT_BOOST = 0.35
 CONTEXT_FLOOR = 0.4
+#: Recognizers whose patterns have no boundaries and so match inside longer tokens: Presidio's DEA
+#: pattern finds ``ab1234567`` inside any hex digest, and about one such window in ten passes its
+#: checksum (1.5% of 128-bit fingerprints, 3% of SHA-256 digests were DEA numbers at score 1.0).
+#: Their matches must stand alone: no letter or digit directly before or after.
+_NEEDS_BOUNDARIES = frozenset({"MedicalLicenseRecognizer"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,12 +119,14 @@ class PatternPiiClassifier:
             covered.add(entity)
             if isinstance(rec, PatternRecognizer) and "analyze" not in type(rec).__dict__:
                 patterns: list[Any] = getattr(rec, "patterns", [])
+                bounded = type(rec).__name__ in _NEEDS_BOUNDARIES
                 for p in patterns:
+                    source = f"(?<![A-Za-z0-9])(?:{p.regex})(?![A-Za-z0-9])" if bounded else p.regex
                     self._patterns.append(
                         _Pattern(
                             entity,
                             p.name,
-                            regex.compile(p.regex, flags=flags),
+                            regex.compile(source, flags=flags),
                             p.score,
                             rec.validate_result,
                             rec.invalidate_result,

@@ -420,3 +420,18 @@ def test_ssn_rules_accept_issuable_numbers_and_reject_each_rule_break(
     for bad in broken:
         assert all(p.invalidate(bad) for p in rules)
         assert bad not in _found(patterns, f"SSN: {bad}", "US_SSN")
+
+
+@FUZZ
+@given(digest=st.one_of(st.binary(min_size=16, max_size=32).map(bytes.hex), st.uuids().map(str)))
+def test_hex_digests_and_uuids_are_not_dea_numbers(patterns: PatternPiiClassifier, digest: str) -> None:
+    """Presidio's DEA pattern has no boundaries: inside a hex digest (our own fingerprints, git SHAs) it
+    matched ``ab1234567`` and one in ten passed the checksum, a MEDICAL_LICENSE at score 1.0."""
+    text = f'"fingerprint": "{digest}"'
+    assert not [d for d in patterns.classify(text) if d.entity_type == "MEDICAL_LICENSE"]
+
+
+def test_a_dea_number_glued_to_a_token_is_not_one(patterns: PatternPiiClassifier) -> None:
+    number = _dea(random.Random(7))
+    assert _found(patterns, f"DEA: {number}.", "MEDICAL_LICENSE") == [number]
+    assert _found(patterns, f"id 9{number}f0", "MEDICAL_LICENSE") == []
