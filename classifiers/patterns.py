@@ -17,6 +17,7 @@ and context words — and applies it in one cheap pass over the raw text:
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -36,6 +37,11 @@ _URL_TRIGGER = re.compile(r"\w\.[A-Za-z]|://")
 _PHONE_CANDIDATE = re.compile(r"\+?\(?\d[\d\s().\-/]{5,}\d")
 CONTEXT_BOOST = 0.35
 CONTEXT_FLOOR = 0.4
+#: Recognizers whose patterns have no boundaries and so match inside longer tokens: Presidio's DEA
+#: pattern finds ``ab1234567`` inside any hex digest, and about one such window in ten passes its
+#: checksum (1.5% of 128-bit fingerprints, 3% of SHA-256 digests were DEA numbers at score 1.0).
+#: Their matches must stand alone: no letter or digit directly before or after.
+_NEEDS_BOUNDARIES = frozenset({"MedicalLicenseRecognizer"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,12 +119,14 @@ class PatternPiiClassifier:
             covered.add(entity)
             if isinstance(rec, PatternRecognizer) and "analyze" not in type(rec).__dict__:
                 patterns: list[Any] = getattr(rec, "patterns", [])
+                bounded = type(rec).__name__ in _NEEDS_BOUNDARIES
                 for p in patterns:
+                    source = f"(?<![A-Za-z0-9])(?:{p.regex})(?![A-Za-z0-9])" if bounded else p.regex
                     self._patterns.append(
                         _Pattern(
                             entity,
                             p.name,
-                            regex.compile(p.regex, flags=flags),
+                            regex.compile(source, flags=flags),
                             p.score,
                             rec.validate_result,
                             rec.invalidate_result,
@@ -132,6 +140,14 @@ class PatternPiiClassifier:
                 own = [p.regex for p in getattr(rec, "patterns", [])]
                 trigger = prefilter.pattern if prefilter else ("|".join(f"(?:{r})" for r in own) or None)
                 self._whole.append(_Whole(rec, entity, context, prefilter, trigger))
+                if entity == "IBAN_CODE" and int(getattr(rec, "global_regex_flags", 0) or 0) & regex.IGNORECASE:
+                    # Under the registry's IGNORECASE the IBAN pattern's optional trailing groups swallow a
+                    # following word ("BE48660487647593 today" -> "...7593 toda" + "y"), every candidate
+                    # then fails mod-97 and the IBAN is missed. A case-sensitive copy finds upper-case IBANs
+                    # (their standard form); the original still finds lower-case ones. Duplicates fold.
+                    exact = copy.copy(rec)
+                    exact.global_regex_flags = int(rec.global_regex_flags) & ~regex.IGNORECASE
+                    self._whole.append(_Whole(exact, entity, context, prefilter, trigger))
         missing = sorted(self._entities - covered)
         if missing:
             raise ClassifierError(f"presidio has no pattern recognizer for {', '.join(missing)}")

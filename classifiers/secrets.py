@@ -148,8 +148,8 @@ def _b64url_json_object(segment: str) -> dict[str, object] | None:
     try:
         raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
         decoded = json.loads(raw.decode("utf-8"))
-    except (binascii.Error, ValueError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-        return None
+    except (binascii.Error, ValueError, RecursionError):  # Unicode/JSONDecodeError are ValueErrors;
+        return None  # RecursionError: JSON nested deeper than the parser follows (a hostile token)
     return decoded if isinstance(decoded, dict) else None
 
 

@@ -30,7 +30,7 @@ from labels import Labeler
 from labels.existing import MANUAL_BELOW_CONTENT, LabelOutcome, honour
 from scanner.config import Settings
 from scanner.errors import IngestguardError, LimitExceededError, describe_exception
-from scanner.extractors import ExtractContext, SkipObject, choose
+from scanner.extractors import ExtractContext, SkipObject, choose, plugin_extractors
 from scanner.extractors.base import CountingReader
 from scanner.extractors.compression import decompress
 from scanner.gating import NerGate
@@ -328,6 +328,7 @@ class Worker:
         self.taxonomy = settings.labels.taxonomy
 
     def setup(self) -> None:
+        plugin_extractors()  # a bad $INGESTGUARD_EXTRA_EXTRACTORS stops the worker here, not on its first object
         self.classifiers.setup()
 
     # -- one task ---------------------------------------------------------------------------

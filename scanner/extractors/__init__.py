@@ -2,14 +2,23 @@
 
 Unknown formats are skipped with a reason, not guessed at. Archives (zip, tar)
 are containers whose members are chosen the same way (see ``archives``).
+
+Plugins: ``$INGESTGUARD_EXTRA_EXTRACTORS`` (``module:Class,module:Class``) adds
+extractors for extensions no built-in one claims; each worker imports them when
+it sets up, and a bad entry stops the scan naming the variable and the entry.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
+import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from scanner.errors import ConfigError
 from scanner.extractors.archives import TarExtractor, ZipExtractor
 from scanner.extractors.base import ExtractContext, Extractor, SkipObject
 from scanner.extractors.compression import SUFFIXES
@@ -23,7 +32,16 @@ from scanner.extractors.spreadsheet import XlsxExtractor
 from scanner.extractors.tabular import CsvExtractor, ParquetExtractor, TsvExtractor
 from scanner.extractors.text import MarkdownExtractor, TextExtractor
 
-__all__ = ["ExtractContext", "Extractor", "FormatChoice", "SkipObject", "choose"]
+__all__ = [
+    "PLUGINS_ENV",
+    "ExtractContext",
+    "Extractor",
+    "FormatChoice",
+    "SkipObject",
+    "choose",
+    "load_plugins",
+    "plugin_extractors",
+]
 
 _ALL: tuple[type[Extractor], ...] = (
     TextExtractor,
@@ -76,8 +94,52 @@ def choose(name: str) -> FormatChoice:
     if compression is not None:
         name = name[: -len(ext)]
         ext = _ext(name)
-    extractor = BY_EXTENSION.get(ext)
+    extractor = BY_EXTENSION.get(ext) or plugin_extractors().get(ext)
     if extractor is None:
         label = (ext.lstrip(".") or "unknown") + (f"+{compression}" if compression else "")
         return FormatChoice(None, compression, label)
     return FormatChoice(extractor, compression, extractor.format + (f"+{compression}" if compression else ""))
+
+
+#: Extra extractors to load, as ``module:Class`` entries separated by commas.
+PLUGINS_ENV = "INGESTGUARD_EXTRA_EXTRACTORS"
+_ENTRY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$")
+_EXTENSION = re.compile(r"^\.[a-z0-9][a-z0-9_+-]{0,15}$")
+
+
+def load_plugins(spec: str) -> Mapping[str, type[Extractor]]:
+    """Import the extractors ``spec`` names (``module:Class,...``) and map their extensions to them.
+
+    Each class needs a ``format`` name, lower-case ``extensions`` (``".crash"``) and an ``extract``
+    method; an extension a built-in extractor, a compression suffix or another plugin claims is
+    refused, so a plugin can add formats but never change how a known one is read.
+    """
+    found: dict[str, type[Extractor]] = {}
+    for entry in (e.strip() for e in spec.split(",")):
+        if not entry:
+            continue
+        if not _ENTRY.match(entry):
+            raise ConfigError(f"{PLUGINS_ENV}: '{entry}' is not of the form module:Class")
+        module_name, _, class_name = entry.partition(":")
+        try:
+            cls = getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError) as exc:
+            raise ConfigError(f"{PLUGINS_ENV}: cannot import {entry} ({type(exc).__name__})") from exc
+        extensions = getattr(cls, "extensions", None)
+        if not isinstance(getattr(cls, "format", None), str) or not callable(getattr(cls, "extract", None)):
+            raise ConfigError(f"{PLUGINS_ENV}: {entry} needs a 'format' name and an 'extract' method")
+        if not isinstance(extensions, tuple) or not extensions:
+            raise ConfigError(f"{PLUGINS_ENV}: {entry} needs a tuple of 'extensions'")
+        for ext in extensions:
+            if not isinstance(ext, str) or not _EXTENSION.match(ext):
+                raise ConfigError(f"{PLUGINS_ENV}: {entry}: extension {ext!r} is not like '.abc' (lower case)")
+            if ext in BY_EXTENSION or ext in SUFFIXES or ext in _TAR_ALIASES or ext in found:
+                raise ConfigError(f"{PLUGINS_ENV}: {entry}: extension '{ext}' is already taken")
+            found[ext] = cls
+    return MappingProxyType(found)
+
+
+@functools.cache
+def plugin_extractors() -> Mapping[str, type[Extractor]]:
+    """The plugins ``$INGESTGUARD_EXTRA_EXTRACTORS`` names, imported once per process."""
+    return load_plugins(os.environ.get(PLUGINS_ENV, ""))

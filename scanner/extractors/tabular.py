@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO, ClassVar, cast
 
 from scanner.errors import ExtractionError, LimitExceededError
-from scanner.extractors.base import ExtractContext, SkipObject, detect_encoding, spool
+from scanner.extractors.base import CountingReader, ExtractContext, SkipObject, detect_encoding, spool
 from scanner.extractors.jsonfmt import record_unit
 from scanner.units import Unit, UnitProblem
 
@@ -120,7 +120,11 @@ class ParquetExtractor:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        seekable = spool(stream, limit=1 << 62, limit_name="max_object_bytes")
+        # Parquet's footer is at the end, so the file is spooled (memory, then disk) like a PDF, and bounded
+        # like one: counted, so a seekable stream is copied and checked too rather than passed through.
+        limit = ctx.limits.max_document_bytes
+        counted = CountingReader(stream, limit=limit, limit_name="max_document_bytes")
+        seekable = spool(cast(BinaryIO, counted), limit=limit, limit_name="max_document_bytes")
         try:
             pfile = pq.ParquetFile(seekable)
         except (pa.ArrowInvalid, OSError) as exc:

@@ -202,3 +202,46 @@ def test_format_choice() -> None:
     assert choose("noext").extractor is None
     assert choose("x.tar.gz").label == choose("x.tgz").label == "tar+gzip"
     assert choose("x.tar.zst").label == "tar+zstd" and choose("x.zip").label == "zip"
+
+
+def _parquet(rows: int) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    table = pa.table({"note": [f"row {i} " + "lorem ipsum " * 20 for i in range(rows)]})
+    pq.write_table(table, buf, compression="none")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("seekable", [True, False], ids=["seekable", "stream"])
+def test_parquet_is_bounded_by_max_document_bytes(seekable: bool) -> None:
+    """Parquet is spooled to be read (its footer is at the end): the copy is bounded like a PDF's,
+    whether or not the stream it comes from could seek (a seekable one used to pass through unchecked)."""
+    from scanner.errors import LimitExceededError
+    from scanner.extractors.tabular import ParquetExtractor
+
+    data = _parquet(500)
+    assert len(data) > 50_000
+
+    def stream() -> Any:
+        raw = io.BytesIO(data)
+        return io.BufferedReader(raw) if seekable else io.BufferedReader(_NonSeekable(raw))
+
+    with pytest.raises(LimitExceededError, match="max_document_bytes"):
+        list(ParquetExtractor().extract(stream(), ctx("parquet", max_document_bytes=50_000)))
+    units = list(ParquetExtractor().extract(stream(), ctx("parquet", max_document_bytes=len(data))))
+    assert len(units) == 500 and all(isinstance(u, Unit) for u in units)
+
+
+class _NonSeekable(io.RawIOBase):
+    def __init__(self, raw: io.BytesIO) -> None:
+        self._raw = raw
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: Any) -> int:
+        data = self._raw.read(len(buf))
+        buf[: len(data)] = data
+        return len(data)
