@@ -240,7 +240,7 @@ def scan(
             workers=workers,
             progress=bar,
             apply_labels=mode,
-            state=state_path,
+            state=state_path if state_path is not None else settings.scan.state,
             address=address,
             consumers=policy,
             fail_on=fail_on,

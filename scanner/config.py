@@ -78,6 +78,8 @@ class ScanSettings(BaseModel):
     #: JSON Lines objects larger than this are split into shards of about this size, scanned in parallel
     #: (null: never). Rows are the same either way.
     shard_bytes: int | None = Field(default=64 << 20, ge=1024)
+    #: The incremental state database (``scan --state`` overrides it); null: every run scans everything.
+    state: Path | None = None
 
 
 M = TypeVar("M", bound=BaseModel)
