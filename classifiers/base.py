@@ -88,3 +88,15 @@ class Classifier(Protocol):
     def classify(self, text: str, *, context: Sequence[str] = ()) -> list[Detection]:
         """Find entities in ``text``; ``context`` carries words such as field names."""
         ...
+
+
+def context_hit(words: set[str], joined: str, context: Sequence[str]) -> bool:
+    """Whether a context word (or its plural) is among ``words``, or a context phrase stands in
+    ``joined`` (the same words, space-separated and padded with a space at each end)."""
+    for key in context:
+        if " " in key:
+            if f" {key} " in joined:
+                return True
+        elif key in words or key + "s" in words:
+            return True
+    return False

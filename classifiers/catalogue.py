@@ -26,7 +26,7 @@ from typing import Any, ClassVar, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from classifiers.base import Confidence, Detection
+from classifiers.base import Confidence, Detection, context_hit
 from classifiers.entities import CATALOGUE, SIT_ENTITIES
 from classifiers.patterns import CONTEXT_BOOST, CONTEXT_FLOOR
 from classifiers.prefilter import Prefilter
@@ -196,16 +196,6 @@ class _Compiled:
     validate: Check
 
 
-def _context_hit(words: set[str], joined: str, context: Sequence[str]) -> bool:
-    for key in context:
-        if " " in key:
-            if f" {key} " in joined:
-                return True
-        elif key in words or key + "s" in words:
-            return True
-    return False
-
-
 class SitClassifier:
     """The catalogue's patterns, one prefilter pass, stdnum validation and context words."""
 
@@ -269,7 +259,7 @@ class SitClassifier:
                 for p in group:
                     if not p.validate(value):
                         continue
-                    hit = _context_hit(field_words, field_joined, p.context)
+                    hit = context_hit(field_words, field_joined, p.context)
                     if not hit:
                         window = around.get((start, end))
                         if window is None:
@@ -281,7 +271,7 @@ class SitClassifier:
                             )
                             words = _WORD.findall(near)
                             window = around[(start, end)] = (set(words), " " + " ".join(words) + " ")
-                        hit = _context_hit(window[0], window[1], p.context)
+                        hit = context_hit(window[0], window[1], p.context)
                     if p.context_required and not hit:
                         continue
                     score = with_context(p.score) if hit else p.score

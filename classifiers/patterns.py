@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from classifiers.base import Detection
+from classifiers.base import Detection, context_hit
 from classifiers.prefilter import Prefilter
 from classifiers.settings import PatternSettings
 from scanner.errors import ClassifierError
@@ -66,16 +66,6 @@ class _Whole:
     context: tuple[str, ...]
     prefilter: re.Pattern[str] | None
     trigger: str | None  # what the one-pass prefilter looks for before ``analyze`` runs at all
-
-
-def _context_hit(words: set[str], joined: str, context: Sequence[str]) -> bool:
-    for word in context:
-        if " " in word:
-            if word in joined:
-                return True
-        elif word in words or word + "s" in words:
-            return True
-    return False
 
 
 class PatternPiiClassifier:
@@ -221,7 +211,7 @@ class PatternPiiClassifier:
     ) -> float:
         if score >= 1.0 or not context:
             return score
-        hit = _context_hit(field_words, " ".join(sorted(field_words)), context)
+        hit = context_hit(field_words, " " + " ".join(sorted(field_words)) + " ", context)
         if not hit:
             window = (
                 lowered[max(0, start - self._settings.context_before) : start]
@@ -229,7 +219,7 @@ class PatternPiiClassifier:
                 + lowered[end : end + self._settings.context_after]
             )
             words = set(_WORD.findall(window))
-            hit = _context_hit(words, " ".join(_WORD.findall(window)), context)
+            hit = context_hit(words, " " + " ".join(_WORD.findall(window)) + " ", context)
         if not hit:
             return score
         return min(1.0, max(score + CONTEXT_BOOST, CONTEXT_FLOOR))
