@@ -21,6 +21,7 @@ class Family(StrEnum):
     SECRET = "secret"  # credentials and keys
     MARKING = "marking"  # confidentiality markings
     RISK = "risk"  # AI-specific risks
+    RIGHTS = "rights"  # licences, rights reservations, TDM and AI opt-outs (not personal)
 
 
 _PRESIDIO: dict[str, Family] = {
@@ -65,6 +66,17 @@ _SECRETS = (
     "SECRET_JWT",
     "SECRET_PRIVATE_KEY",
     "SECRET_PASSWORD",
+)
+
+#: Rights signals (classifiers/rights.py): what a licence or a reservation lets a model do with the text.
+_RIGHTS = (
+    "RIGHTS_SPDX_ID",
+    "RIGHTS_LICENCE_HEADER",
+    "RIGHTS_CREATIVE_COMMONS",
+    "RIGHTS_ALL_RESERVED",
+    "RIGHTS_TDM_RESERVATION",
+    "RIGHTS_AI_OPT_OUT",
+    "RIGHTS_C2PA_TDM",
 )
 
 #: The sensitive information types of ``configs/sit_catalogue.yaml`` (reported by the ``sit``
@@ -151,6 +163,7 @@ CATALOGUE: Mapping[str, Family] = MappingProxyType(
         "PROMPT_INJECTION": Family.RISK,
         "HIDDEN_TEXT": Family.RISK,
         "EXFIL_LINK": Family.RISK,
+        **{name: Family.RIGHTS for name in _RIGHTS},
     }
 )
 
@@ -164,6 +177,10 @@ def is_personal(entity_type: str) -> bool:
 
 def is_risk(entity_type: str) -> bool:
     return CATALOGUE.get(entity_type) is Family.RISK
+
+
+def is_rights(entity_type: str) -> bool:
+    return CATALOGUE.get(entity_type) is Family.RIGHTS
 
 
 def expand(pattern: str, known: Iterable[str] = CATALOGUE) -> list[str]:

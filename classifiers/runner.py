@@ -161,6 +161,14 @@ class ClassifierSet:
             return
         yield from self._detect(chunks, context)
 
+    def detect_only(
+        self, classifier: Classifier, text: str, *, context: Sequence[str] = ()
+    ) -> Iterator[tuple[Detection, str, str]]:
+        """One member classifier over ``text`` (window by window), e.g. the rights classifier over markup
+        that no other classifier should read."""
+        for window in windows([text], size=self._size, overlap=self._overlap):
+            yield from self._run([classifier], window, context)
+
     def _detect(self, chunks: Iterable[str], context: Sequence[str]) -> Iterator[tuple[Detection, str, str]]:
         cheap_so_far: list[tuple[Detection, str]] = []
         for window in windows(chunks, size=self._size, overlap=self._overlap):

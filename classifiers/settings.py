@@ -106,6 +106,12 @@ class RiskSettings(_Strict):
     enabled: bool = True
 
 
+class RightsSettings(_Strict):
+    """Licences, rights reservations, TDM and AI opt-outs, C2PA training-mining (classifiers/rights.py)."""
+
+    enabled: bool = True
+
+
 class SecretsSettings(_Strict):
     enabled: bool = True
     entities: list[str] | None = None
@@ -171,5 +177,6 @@ class ClassifierSettings(_Strict):
     ner: NerSettings = NerSettings()
     addresses: AddressSettings = AddressSettings()
     risks: RiskSettings = RiskSettings()
+    rights: RightsSettings = RightsSettings()
     secrets: SecretsSettings = SecretsSettings()
     markings: MarkingsSettings = MarkingsSettings()

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from classifiers.entities import expand
+from classifiers.licences import LicenceFamily
 from scanner.errors import ConfigError
 
 #: Risk types consumers may refuse (found by the AI-risk classifiers).
@@ -35,6 +36,21 @@ class Purpose(StrEnum):
     EVALUATION = "evaluation"
 
 
+#: Purposes that train a model: by default they take only permissive and public-domain licences.
+TRAINING_PURPOSES = frozenset({Purpose.TRAINING, Purpose.FINE_TUNING})
+TRAINING_DEFAULT_FAMILIES = frozenset({LicenceFamily.PERMISSIVE, LicenceFamily.PUBLIC_DOMAIN})
+
+#: The uses of a C2PA/CAWG training-mining assertion each purpose makes (``data_mining`` counts for
+#: every purpose as a TDM reservation): RAG and evaluation run inference, training and fine-tuning
+#: train a generative model (which is training too).
+C2PA_USES: dict[Purpose, tuple[str, ...]] = {
+    Purpose.RAG: ("ai_inference",),
+    Purpose.EVALUATION: ("ai_inference",),
+    Purpose.TRAINING: ("ai_generative_training", "ai_training"),
+    Purpose.FINE_TUNING: ("ai_generative_training", "ai_training"),
+}
+
+
 class Consumer(BaseModel):
     """One consumer and its policy."""
 
@@ -49,6 +65,12 @@ class Consumer(BaseModel):
     redact_entities: list[str] = Field(default_factory=list)
     deny_risks: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=lambda: ["**"], min_length=1)
+    #: Licence families this consumer may take (``licence:…`` rights signals). None: for training and
+    #: fine-tuning consumers permissive and public-domain only, for the others every family.
+    allowed_licence_families: list[LicenceFamily] | None = None
+    #: Deny text carrying a machine-readable reservation: TDMRep ``tdm-reservation``, robots ``noai``,
+    #: a C2PA/CAWG training-mining entry that is notAllowed or constrained for this consumer's purposes.
+    respect_tdm_opt_out: bool = True
 
     @field_validator("deny_entities", "redact_entities")
     @classmethod
@@ -71,6 +93,18 @@ class Consumer(BaseModel):
 
     def redacted_types(self) -> frozenset[str]:
         return frozenset(n for p in self.redact_entities for n in expand(p))
+
+    def licence_families(self) -> frozenset[LicenceFamily]:
+        """The licence families allowed, the default resolved by purpose."""
+        if self.allowed_licence_families is not None:
+            return frozenset(self.allowed_licence_families)
+        if TRAINING_PURPOSES & set(self.purposes):
+            return TRAINING_DEFAULT_FAMILIES
+        return frozenset(LicenceFamily)
+
+    def c2pa_uses(self) -> tuple[str, ...]:
+        """The C2PA training-mining uses this consumer's purposes make, ``data_mining`` first."""
+        return tuple(dict.fromkeys(["data_mining", *(u for p in self.purposes for u in C2PA_USES[p])]))
 
 
 class ConsumerPolicy(BaseModel):

@@ -89,12 +89,39 @@ def decide(
     entities = set(dict(unit.get("entity_counts") or {}))
     reasons.extend(f"denied_entity:{e}" for e in sorted(entities & consumer.denied_types()))
     reasons.extend(f"denied_risk:{r}" for r in sorted(set(unit.get("risks") or ()) & set(consumer.deny_risks)))
+    reasons.extend(rights_reasons(consumer, unit.get("rights") or ()))
     if reasons:
         return "deny", tuple(reasons), ()
     redact = tuple(sorted(entities & consumer.redacted_types()))
     if redact:
         return "allow_redacted", tuple(f"redact_entity:{e}" for e in redact), redact
     return "allow", (), ()
+
+
+def rights_reasons(consumer: Consumer, signals: Iterable[str]) -> list[str]:
+    """Why the unit's rights signals (``documents.rights``) deny it to ``consumer``: a licence family it
+    does not take (``rights_licence_family:non-commercial``) and, when it respects opt-outs, a TDM
+    reservation (``rights_tdm_reserved``), a robots ``noai`` (``rights_noai``) or a C2PA/CAWG entry not
+    allowed for one of its uses (``rights_c2pa:ai_generative_training``; ``constrained`` is not allowed)."""
+    allowed = {str(f) for f in consumer.licence_families()}
+    uses = consumer.c2pa_uses()
+    reasons: list[str] = []
+    for signal in signals:
+        kind, _, rest = signal.partition(":")
+        if kind == "licence":
+            families = rest.rpartition(":")[2].split("+")
+            reasons.extend(f"rights_licence_family:{f}" for f in families if f not in allowed)
+        elif not consumer.respect_tdm_opt_out:
+            continue
+        elif signal == "tdm:reserved":
+            reasons.append("rights_tdm_reserved")
+        elif signal == "robots:noai":
+            reasons.append("rights_noai")
+        elif kind == "c2pa":
+            use, _, value = rest.partition(":")
+            if use in uses and value != "allowed":
+                reasons.append(f"rights_c2pa:{use}")
+    return sorted(dict.fromkeys(reasons))
 
 
 def entries(units: Iterable[Mapping[str, Any]], policy: ConsumerPolicy, taxonomy: Taxonomy) -> Iterator[ManifestEntry]:

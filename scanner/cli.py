@@ -495,5 +495,69 @@ def report(results: Path, out_file: Path | None, open_page: bool) -> None:
         click.echo("note: no web browser could be started; open the file above", err=True)
 
 
+@main.command()
+@click.option(
+    "--manifest", "manifest_dir", required=True, type=click.Path(file_okay=False, exists=True, path_type=Path)
+)
+@click.option("--consumer", required=True, help="The consumer whose corpus the card describes.")
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Default: MANIFEST/card-CONSUMER."
+)
+@click.option(
+    "--results",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="The scan's --out directory (default: the manifest's parent); checked against the manifest's hash.",
+)
+@click.option(
+    "--public-key",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Verify the manifest's signature.",
+)
+@click.option(
+    "--consumers",
+    "consumers_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The consumers file, to describe the consumer's purposes and rights policy.",
+)
+@click.option("--config", "card_config", type=click.Path(file_okay=False, path_type=Path), help="As for scan.")
+def card(
+    manifest_dir: Path,
+    consumer: str,
+    out_dir: Path | None,
+    results: Path | None,
+    public_key: Path | None,
+    consumers_file: Path | None,
+    card_config: Path | None,
+) -> None:
+    """Write a Croissant card and an EU-style training-data summary of what CONSUMER may ingest."""
+    from labels.card import build_card
+    from labels.consumers import load_consumers
+    from labels.signing import load_public_key
+
+    out = out_dir or manifest_dir / f"card-{consumer}"
+    try:
+        described: dict[str, Any] = {}
+        if consumers_file is not None:
+            settings = load_settings(card_config)
+            c = load_consumers(consumers_file, label_names=settings.labels.taxonomy.names()).get(consumer)
+            described = {
+                "kind": str(c.kind),
+                "purposes": [str(p) for p in c.purposes],
+                "description": c.description,
+                "respect_tdm_opt_out": c.respect_tdm_opt_out,
+                "licence_families": sorted(str(f) for f in c.licence_families()),
+            }
+        key = load_public_key(public_key) if public_key is not None else None
+        stats = build_card(manifest_dir, consumer, out, results=results, public_key=key, policy=described)
+    except (ConfigError, KeyError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    except IngestguardError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    click.echo(f"{consumer}: {stats['units']} units, {stats['objects']} objects, {stats['units_denied']} denied")
+    click.echo(f"card: {out / 'croissant.json'}, {out / 'training-data-summary.md'}")
+
+
 if __name__ == "__main__":
     main()

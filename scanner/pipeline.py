@@ -18,11 +18,12 @@ from typing import Any, BinaryIO, cast
 
 from classifiers.addresses import StreetAddressClassifier
 from classifiers.base import Finding
-from classifiers.entities import is_risk
+from classifiers.entities import is_rights, is_risk
 from classifiers.fingerprint import Fingerprinter
 from classifiers.markings import MarkingsClassifier
 from classifiers.ner import SpacyNerClassifier
 from classifiers.patterns import PatternPiiClassifier
+from classifiers.rights import RENDERED, RightsClassifier
 from classifiers.risks import RiskClassifier
 from classifiers.runner import ClassifierSet
 from connectors import ConnectorRegistry, SourceObject
@@ -45,6 +46,7 @@ Row = dict[str, Any]
 CHUNK_DOCUMENTS = 500
 CHUNK_FINDINGS = 5000
 HIDDEN_FIELD = "$hidden"
+META_FIELD = "$meta"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,8 @@ def build_classifiers(settings: Settings, key: bytes, *, profile: str | None = N
             members.append(MarkingPatternClassifier(cs.markings.patterns))
     if cs.risks.enabled:
         members.append(RiskClassifier())
+    if cs.rights.enabled:
+        members.append(RightsClassifier())
     gate = None
     if profile == "balanced":
         gate = NerGate(Labeler(settings.labels), ner_types=cs.ner.entities, always_for=cs.ner.always_for)
@@ -110,6 +114,22 @@ def build_classifiers(settings: Settings, key: bytes, *, profile: str | None = N
         window_overlap=cs.window.overlap,
         gate=gate,
     )
+
+
+def rights_signals(findings: list[Finding]) -> list[str]:
+    """The unit's rights signals (``licence:MIT:permissive``, ``tdm:reserved`` …): the rights detectors that fired."""
+    return sorted({f.detector for f in findings if is_rights(f.entity_type)})
+
+
+def _meta_text(unit: Unit) -> str:
+    """What only the rights classifier reads: the unit's rights markup, and for JSON records the fields of a
+    C2PA/CAWG ``training-mining`` assertion as ``path: value`` lines (their keys name the uses)."""
+    parts = [unit.meta_text] if unit.meta_text else []
+    if unit.fields and isinstance(unit.text, str) and "training-mining" in unit.text:
+        for span in unit.fields:
+            if ".use" in span.name and ("c2pa." in span.name or "cawg." in span.name):
+                parts.append(f"{span.name}: {unit.text[span.start : span.end]}")
+    return "\n".join(parts)
 
 
 def _context_words(unit: Unit) -> list[str]:
@@ -132,6 +152,7 @@ def document_row(
     sha256: str | None = None,
     size: int | None = None,
     partial: bool = False,
+    rights: list[str] | None = None,
 ) -> Row:
     return {
         "uri": unit.uri,
@@ -150,6 +171,7 @@ def document_row(
         "partial": partial,
         "version": obj.version,
         **label_columns(outcome),
+        "rights": rights or [],
     }
 
 
@@ -326,6 +348,7 @@ class Worker:
         self.classifiers = build_classifiers(settings, key)
         self.labeler = Labeler(settings.labels)
         self.taxonomy = settings.labels.taxonomy
+        self.rights = next((c for c in self.classifiers.classifiers if isinstance(c, RightsClassifier)), None)
 
     def setup(self) -> None:
         plugin_extractors()  # a bad $INGESTGUARD_EXTRA_EXTRACTORS stops the worker here, not on its first object
@@ -432,7 +455,9 @@ class Worker:
         findings: list[Finding] = []
         try:
             chunks = unit.text.chunks() if isinstance(unit.text, LazyText) else [unit.text]
-            for det, classifier, value in self.classifiers.detect(chunks, context=context):
+            # an HTML page's text is what it renders: markup in it is shown (a tutorial), not meant
+            text_context = [*context, RENDERED] if unit.format.startswith(("html", "xhtml")) else context
+            for det, classifier, value in self.classifiers.detect(chunks, context=text_context):
                 span = unit.field_at(det.start) if unit.fields else None
                 base = span.start if span else 0
                 if span is not None and det.end > span.end:
@@ -445,6 +470,10 @@ class Worker:
                 hidden_context = [*context, HIDDEN_FIELD]
                 for det, classifier, value in self.classifiers.detect([unit.hidden_text], context=hidden_context):
                     findings.append(self.classifiers.finding(det, classifier, value, field=HIDDEN_FIELD, base=0))
+            meta = _meta_text(unit) if self.rights is not None else ""
+            if meta and self.rights is not None:
+                for det, classifier, value in self.classifiers.detect_only(self.rights, meta, context=[META_FIELD]):
+                    findings.append(self.classifiers.finding(det, classifier, value, field=META_FIELD, base=0))
         except Exception as exc:
             reason = describe_exception(exc)
             out.documents.append(document_row(unit, obj, status="failed", reason=reason, partial=True))
@@ -467,6 +496,7 @@ class Worker:
                 sha256=sha,
                 size=size,
                 partial=partial is not None,
+                rights=rights_signals(findings),
             )
         )
         out.findings.extend(finding_row(unit, f) for f in findings)

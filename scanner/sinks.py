@@ -19,7 +19,8 @@ import pyarrow.parquet as pq
 
 #: 2: label provenance columns (``label_method``, ``content_label[_id]``, ``existing_label[_id|_method|_source]``,
 #: ``label_conflict``) appended to documents and objects; version-1 columns unchanged.
-SCHEMA_VERSION = "2"
+#: 3: ``rights`` (the unit's rights signals, classifiers/rights.py) appended to documents; version-2 columns unchanged.
+SCHEMA_VERSION = "3"
 
 _COUNTS = pa.map_(pa.string(), pa.int64())
 
@@ -53,6 +54,7 @@ DOCUMENTS = pa.schema(
         pa.field("partial", pa.bool_()),
         pa.field("version", pa.string()),
         *LABEL_PROVENANCE,
+        pa.field("rights", pa.list_(pa.string())),
     ]
 )
 

@@ -76,6 +76,9 @@ class Unit:
     of ``text`` each field's value occupies, so findings are reported as
     offsets into that field's value. ``existing_label`` is the sensitivity label
     the document carried when read (every unit of the document carries it).
+    ``meta_text`` carries rights markup a reader does not see and the text drops (an HTML
+    page's ``<meta name="tdm-reservation">``, ``<meta name="robots">``, ``rel="license"``
+    links, C2PA JSON): only the rights classifier reads it, as the field ``$meta``.
     """
 
     uri: str
@@ -89,6 +92,7 @@ class Unit:
     partial: str | None = None
     hidden_text: str = ""
     existing_label: ExistingLabel | None = None
+    meta_text: str = ""
 
     def field_at(self, offset: int) -> FieldSpan | None:
         """The field whose value contains ``offset`` (None for whole-file text)."""

@@ -4,6 +4,10 @@ Hidden content (comments, ``hidden``/``aria-hidden`` elements, inline
 ``display:none`` / ``visibility:hidden`` / zero font size) goes to
 ``Unit.hidden_text``: the AI-risk classifiers look at it, and it is classified
 for sensitive data too, since a model reads it.
+
+Rights markup the text drops — ``<meta name="tdm-reservation|tdm-policy|robots">``,
+``rel="license"`` links and anchors, JSON-LD scripts holding a C2PA ``training-mining``
+assertion — is written back as canonical tags to ``Unit.meta_text`` for the rights classifier.
 """
 
 from __future__ import annotations
@@ -106,7 +110,15 @@ class HtmlExtractor:
             visible.append(title.text_content().strip() + "\n")
         self._walk(root, visible, hidden, hidden_parent=False)
         text = _tidy("".join(visible))
-        yield Unit(ctx.uri, self.format, text, sha256_hex(raw), len(raw), hidden_text=_tidy("\n".join(hidden)))
+        yield Unit(
+            ctx.uri,
+            self.format,
+            text,
+            sha256_hex(raw),
+            len(raw),
+            hidden_text=_tidy("\n".join(hidden)),
+            meta_text=rights_markup(root),
+        )
 
     def _walk(self, el: etree._Element, visible: list[str], hidden: list[str], *, hidden_parent: bool) -> None:
         tag = el.tag if isinstance(el.tag, str) else ""
@@ -135,6 +147,33 @@ class HtmlExtractor:
             sink.append("\n")
         if el.tail:
             (hidden if hidden_parent else visible).append(el.tail)
+
+
+_RIGHTS_META = {"tdm-reservation", "tdm-policy", "robots"}
+
+
+def _quote(value: str) -> str:
+    return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def rights_markup(root: etree._Element) -> str:
+    """The page's rights signals as canonical tags, one a line ("" when it has none)."""
+    lines: list[str] = []
+    for el in root.iter("meta", "link", "a", "script"):
+        tag = el.tag.lower() if isinstance(el.tag, str) else ""
+        if tag == "meta":
+            name = (el.get("name") or el.get("http-equiv") or "").strip().lower()
+            if name in _RIGHTS_META:
+                lines.append(f'<meta name="{_quote(name)}" content="{_quote((el.get("content") or "").strip())}">')
+        elif tag in {"link", "a"}:
+            rel = (el.get("rel") or "").lower().split()
+            if "license" in rel and el.get("href"):
+                lines.append(f'<link rel="license" href="{_quote(el.get("href", "").strip())}">')
+        elif tag == "script" and "json" in (el.get("type") or "").lower():
+            body = el.text or ""
+            if "training-mining" in body:
+                lines.append(body.strip())
+    return "\n".join(lines)
 
 
 def _tidy(text: str) -> str:
