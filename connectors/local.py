@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, ClassVar
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from connectors.base import ListingItem, ListingProblem, SourceObject
 from scanner.errors import AccessDeniedError, ConnectorError, SourceNotFoundError
@@ -42,9 +42,14 @@ def sidecar_path(path: Path) -> Path:
     return path.with_name(path.name + SIDECAR_SUFFIX)
 
 
-def uri_from_path(path: Path) -> str:
-    """The canonical URI ingestguard records for a local file."""
-    return path.absolute().as_uri()
+def uri_from_path(path: Path | str) -> str:
+    """The canonical URI ingestguard records for a local file (``Path.as_uri`` of its absolute path)."""
+    text = os.path.abspath(path)
+    return "file://" + quote(os.fsencode(text), safe=_URI_SAFE)
+
+
+#: What ``Path.as_uri`` leaves unescaped in a POSIX path (``urllib.parse.quote_from_bytes`` defaults plus ``/``).
+_URI_SAFE = "/"
 
 
 class LocalConnector:
@@ -73,22 +78,21 @@ class LocalConnector:
             yield ListingProblem(uri_from_path(directory), "failed", f"cannot list directory: {exc.strerror}")
             return
         for entry in entries:
-            path = Path(entry.path)
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    yield from self._walk(path)
+                    yield from self._walk(Path(entry.path))
                     continue
             except OSError as exc:
-                yield ListingProblem(uri_from_path(path), "failed", f"cannot stat: {exc.strerror}")
+                yield ListingProblem(uri_from_path(entry.path), "failed", f"cannot stat: {exc.strerror}")
                 continue
-            yield self._item(path)
+            yield self._item(entry.path)
 
-    def _item(self, path: Path) -> ListingItem:
+    def _item(self, path: Path | str) -> ListingItem:
         uri = uri_from_path(path)
         try:
-            st = path.stat()
+            st = os.stat(path)
         except FileNotFoundError:
-            if path.is_symlink():
+            if os.path.islink(path):
                 return ListingProblem(uri, "skipped", "broken or looping symbolic link")
             return ListingProblem(uri, "failed", "disappeared before it could be read")
         except OSError as exc:

@@ -321,6 +321,9 @@ def _scan(
     roots = [_root_key(root) for root in sources]
     scan_fp, label_fp = scan_fingerprint(settings, key), label_fingerprint(settings)
     run_id, resumed = store.begin_run(sources) if store is not None else (str(uuid.uuid4()), False)
+    if store is not None:
+        for key_root in roots:
+            store.prefetch(key_root)
     in_flight: dict[int, tuple[SourceObject, ObjectResult]] = {}
     sharded: dict[str, _Sharded] = {}
     seen: set[str] = set()
@@ -439,8 +442,8 @@ def _scan(
             )
         if store is not None:
             store.delete_missing(roots, seen, run_id)
-            for uri in store.uris(roots):
-                object_row, chunks = store.rows(uri)
+            for object_row, chunks in store.current(roots):
+                uri = object_row["uri"]
                 risks: set[str] = set()
                 for documents, findings in chunks:
                     sink.add("documents", documents)

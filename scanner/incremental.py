@@ -222,20 +222,29 @@ def change_report(
 
 
 def top_sources(objects: Iterable[Row], taxonomy: Taxonomy, *, limit: int = 15) -> list[dict[str, Any]]:
-    """Folders (the URI up to its last ``/``) with the most objects labelled above the default."""
+    """Folders (the URI up to its last ``/``) with the most objects labelled Confidential-level or above
+    (priority 2 and up in the shipped taxonomy)."""
+    priority: dict[str, int] = {}
+
+    def rank(name: str) -> int | None:
+        if name not in priority:
+            label = taxonomy.find(name)
+            priority[name] = label.priority if label is not None else -1
+        return priority[name] if priority[name] >= 0 else None
+
     stats: dict[str, dict[str, Any]] = {}
     for row in objects:
         prefix = row["uri"].rsplit("/", 1)[0] + "/"
         s = stats.setdefault(prefix, {"prefix": prefix, "objects": 0, "sensitive": 0, "highest_label": None})
         s["objects"] += 1
-        label = taxonomy.find(row["label"]) if row.get("label") else None
-        if label is None:
+        level = rank(row["label"]) if row.get("label") else None
+        if level is None:
             continue
-        if label.priority >= 2:
+        if level >= 2:
             s["sensitive"] += 1
-        best = taxonomy.find(s["highest_label"]) if s["highest_label"] else None
-        if best is None or label.priority > best.priority:
-            s["highest_label"] = label.name
+        best = rank(s["highest_label"]) if s["highest_label"] else None
+        if best is None or level > best:
+            s["highest_label"] = row["label"]
     ranked = sorted(stats.values(), key=lambda s: (-s["sensitive"], -s["objects"], s["prefix"]))
     return ranked[:limit]
 

@@ -16,11 +16,22 @@ from wcmatch import glob as wglob
 _FLAGS = wglob.GLOBSTAR | wglob.DOTGLOB
 
 
+@functools.lru_cache(maxsize=64)
+def _root_uri(root: str) -> str:
+    """``file://`` URI of a local root directory, with a trailing slash (its objects' URIs start with it)."""
+    from connectors.local import path_from_uri, uri_from_path
+
+    return uri_from_path(path_from_uri(root)).rstrip("/") + "/"
+
+
 def relative_path(root: str, uri: str) -> str:
     """``uri``'s path below ``root`` (the name alone when ``root`` is the object itself)."""
     from connectors.local import path_from_uri
 
     if "://" not in root or root.startswith("file://"):
+        prefix = _root_uri(root)
+        if uri.startswith(prefix):  # the common case, without building paths
+            return unquote(uri[len(prefix) :])
         base, target = path_from_uri(root), path_from_uri(uri)
         try:
             rel = target.relative_to(base).as_posix()

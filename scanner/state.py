@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import zstandard
 
 from scanner.errors import IngestguardError
@@ -137,11 +138,30 @@ _DECOMPRESS = zstandard.ZstdDecompressor()
 
 
 def _pack(value: Any) -> bytes:
-    return _COMPRESS.compress(json.dumps(value, separators=(",", ":"), default=str).encode())
+    return _COMPRESS.compress(orjson.dumps(value, default=str))
 
 
 def _unpack(blob: bytes) -> Any:
-    return json.loads(_DECOMPRESS.decompress(blob))
+    return orjson.loads(_DECOMPRESS.decompress(blob))
+
+
+_KNOWN_COLUMNS = "uri, version, content_sha256, scan_fp, label_fp, generation, status, label, risks, decisions"
+
+
+def _known(row: Sequence[Any]) -> Known:
+    uri, version, sha, scan_fp, label_fp, generation, status, label, risks, decisions = row
+    return Known(
+        uri,
+        version,
+        sha,
+        scan_fp,
+        label_fp,
+        generation,
+        status,
+        label,
+        tuple(orjson.loads(risks)),
+        orjson.loads(decisions),
+    )
 
 
 class StateStore:
@@ -183,6 +203,7 @@ class StateStore:
             or 0
         )
         self._staged: dict[str, tuple[int, int]] = {}  # uri → (generation, next chunk seq)
+        self._known: dict[str, Known] = {}
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -267,27 +288,20 @@ class StateStore:
 
     # -- objects -------------------------------------------------------------------------------
 
+    def prefetch(self, root: str, *, limit: int = 2_000_000) -> None:
+        """Load what is known of every object under ``root`` in one query (a rerun asks for each of
+        them); above ``limit`` objects each is looked up on its own instead, to bound memory."""
+        count = self._db.execute("SELECT COUNT(*) FROM objects WHERE root=?", (root,)).fetchone()[0]
+        if count > limit:
+            return
+        for row in self._db.execute(f"SELECT {_KNOWN_COLUMNS} FROM objects WHERE root=?", (root,)):
+            self._known[row[0]] = _known(row)
+
     def known(self, uri: str) -> Known | None:
-        row = self._db.execute(
-            "SELECT uri, version, content_sha256, scan_fp, label_fp, generation, status, label, risks, decisions "
-            "FROM objects WHERE uri=?",
-            (uri,),
-        ).fetchone()
-        if row is None:
-            return None
-        uri_, version, sha, scan_fp, label_fp, generation, status, label, risks, decisions = row
-        return Known(
-            uri_,
-            version,
-            sha,
-            scan_fp,
-            label_fp,
-            generation,
-            status,
-            label,
-            tuple(json.loads(risks)),
-            json.loads(decisions),
-        )
+        if uri in self._known:
+            return self._known.pop(uri)
+        row = self._db.execute(f"SELECT {_KNOWN_COLUMNS} FROM objects WHERE uri=?", (uri,)).fetchone()
+        return None if row is None else _known(row)
 
     def stage(self, uri: str, documents: list[Row], findings: list[Row]) -> None:
         """Keep one chunk of an object's rows under its new generation (not yet current)."""
@@ -411,6 +425,29 @@ class StateStore:
                 yield _unpack(documents), _unpack(findings)
 
         return object_row, chunks()
+
+    def current(self, roots: Sequence[str]) -> Iterator[tuple[Row, list[tuple[list[Row], list[Row]]]]]:
+        """Every current object under ``roots``, in URI order: its object row and its row chunks
+        (one query per root, streamed)."""
+        for root in roots:
+            cursor = self._db.execute(
+                "SELECT o.uri, o.object_row, c.documents, c.findings FROM objects o "
+                "LEFT JOIN chunks c ON c.uri = o.uri AND c.generation = o.generation "
+                "WHERE o.root=? ORDER BY o.uri, c.seq",
+                (root,),
+            )
+            uri: str | None = None
+            object_row: Row = {}
+            chunks: list[tuple[list[Row], list[Row]]] = []
+            for row_uri, packed, documents, findings in cursor:
+                if row_uri != uri:
+                    if uri is not None:
+                        yield object_row, chunks
+                    uri, object_row, chunks = row_uri, _unpack(packed), []
+                if documents is not None:
+                    chunks.append((_unpack(documents), _unpack(findings)))
+            if uri is not None:
+                yield object_row, chunks
 
     def uris(self, roots: Sequence[str]) -> list[str]:
         out: list[str] = []
