@@ -202,7 +202,7 @@ def _metrics(m: accuracy.Metrics) -> dict[str, float]:
 def scaling(count: int, files: int = 8) -> dict[str, Any]:
     """End-to-end CLI runs over ``files`` JSONL files with 1 and 2 workers; peak RSS of the largest process.
 
-    Objects are the unit of parallelism today, so the corpus is split over several files.
+    The files are small (under the shard size), so objects are the unit of parallelism here.
     """
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -354,7 +354,7 @@ def render(results: dict[str, Any]) -> str:
 @click.option("--docs", default=300, show_default=True, help="Benchmark documents for throughput.")
 @click.option("--eval-limit", default=0, help="Use only the first N evaluation samples (0 = all).")
 @click.option(
-    "--scaling-records", default=600, show_default=True, help="Records in the end-to-end scaling run (0 = skip)."
+    "--scaling-records", default=4000, show_default=True, help="Records in the end-to-end scaling run (0 = skip)."
 )
 @click.option("--out", "out_file", type=click.Path(path_type=Path), default=RESULTS / "latest.json", show_default=True)
 def main(docs: int, eval_limit: int, scaling_records: int, out_file: Path) -> None:
