@@ -100,3 +100,13 @@ def context_hit(words: set[str], joined: str, context: Sequence[str]) -> bool:
         elif key in words or key + "s" in words:
             return True
     return False
+
+
+def dedupe(found: list[Detection]) -> list[Detection]:
+    """Of overlapping detections of one type keep the best (highest score, then longest)."""
+    kept: list[Detection] = []
+    for det in sorted(found, key=lambda d: (-d.score, -(d.end - d.start), d.start)):
+        if any(k.entity_type == det.entity_type and k.start < det.end and det.start < k.end for k in kept):
+            continue
+        kept.append(det)
+    return sorted(kept, key=lambda d: (d.start, d.end, d.entity_type))

@@ -26,7 +26,7 @@ from typing import Any, ClassVar, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from classifiers.base import Confidence, Detection, context_hit
+from classifiers.base import Confidence, Detection, context_hit, dedupe
 from classifiers.entities import CATALOGUE, SIT_ENTITIES
 from classifiers.patterns import CONTEXT_BOOST, CONTEXT_FLOOR
 from classifiers.prefilter import Prefilter
@@ -276,14 +276,4 @@ class SitClassifier:
                         continue
                     score = with_context(p.score) if hit else p.score
                     found.append(Detection(p.entity, start, end, round(score, 4), f"sit:{p.entity}:{p.name}"))
-        return _dedupe(found)
-
-
-def _dedupe(found: list[Detection]) -> list[Detection]:
-    """Of overlapping detections of one type keep the best (highest score, then longest)."""
-    kept: list[Detection] = []
-    for det in sorted(found, key=lambda d: (-d.score, -(d.end - d.start), d.start)):
-        if any(k.entity_type == det.entity_type and k.start < det.end and det.start < k.end for k in kept):
-            continue
-        kept.append(det)
-    return sorted(kept, key=lambda d: (d.start, d.end, d.entity_type))
+        return dedupe(found)

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from classifiers.base import Detection, context_hit
+from classifiers.base import Detection, context_hit, dedupe
 from classifiers.prefilter import Prefilter
 from classifiers.settings import PatternSettings
 from scanner.errors import ClassifierError
@@ -186,7 +186,7 @@ class PatternPiiClassifier:
                 lowered = lowered or text.lower()
                 score = self._with_context(score, lowered, start, end, w.context, field_words)
                 found.append(Detection(w.entity, start, end, round(score, 4), type(w.recognizer).__name__))
-        return _dedupe(found)
+        return dedupe(found)
 
     def _run_whole(self, w: _Whole, text: str, where: list[tuple[int, int]] | None) -> list[tuple[int, int, float]]:
         spans: list[tuple[int, int]]
@@ -218,8 +218,8 @@ class PatternPiiClassifier:
                 + " "
                 + lowered[end : end + self._settings.context_after]
             )
-            words = set(_WORD.findall(window))
-            hit = context_hit(words, " " + " ".join(_WORD.findall(window)) + " ", context)
+            found = _WORD.findall(window)
+            hit = context_hit(set(found), " " + " ".join(found) + " ", context)
         if not hit:
             return score
         return min(1.0, max(score + CONTEXT_BOOST, CONTEXT_FLOOR))
@@ -227,13 +227,3 @@ class PatternPiiClassifier:
 
 def _trigger_for(recognizer: str) -> str | None:
     return "url" if recognizer == "UrlRecognizer" else None
-
-
-def _dedupe(found: list[Detection]) -> list[Detection]:
-    """Of overlapping detections of one type keep the best (highest score, then longest)."""
-    kept: list[Detection] = []
-    for det in sorted(found, key=lambda d: (-d.score, -(d.end - d.start), d.start)):
-        if any(k.entity_type == det.entity_type and k.start < det.end and det.start < k.end for k in kept):
-            continue
-        kept.append(det)
-    return sorted(kept, key=lambda d: (d.start, d.end, d.entity_type))

@@ -92,9 +92,8 @@ class Prefilter:
     """
 
     def __init__(self, patterns: Sequence[str | Pattern | None], *, flags: int = 0) -> None:
-        self._count = len(patterns)
         self._db: Any = None
-        always = set(range(self._count))
+        always = set(range(len(patterns)))
         try:
             import hyperscan
         except ImportError:  # pragma: no cover - exercised where the wheel is missing

@@ -364,7 +364,7 @@ class Worker:
         status, reason, object_sha = "scanned", None, None
         if choice.extractor is None:
             status, reason = "skipped", f"unsupported format '{choice.label}'"
-            out.documents.append(self._object_problem(obj, choice.label, status, reason))
+            out.documents.append(object_problem(obj, choice.label, status, reason))
         else:
             try:
                 object_sha = yield from self._extract_and_classify(
@@ -401,16 +401,12 @@ class Worker:
         after some units (or in any shard), a row marks where reading stopped and the object stays
         scanned but partial."""
         if sum(tally.units.values()) == 0 and shard is None:
-            out.documents.append(self._object_problem(obj, fmt, status, reason))
+            out.documents.append(object_problem(obj, fmt, status, reason))
             return status, reason
         stopped = UnitProblem(obj.uri, fmt, "failed", f"reading stopped: {reason}")
         out.documents.append(document_row(stopped, obj, status="failed", reason=stopped.reason, partial=True))
         tally.add("failed", None, None, stopped.reason)
         return "scanned", f"partial: reading stopped after {sum(tally.units.values()) - 1} units: {reason}"
-
-    @staticmethod
-    def _object_problem(obj: SourceObject, fmt: str, status: str, reason: str) -> Row:
-        return object_problem(obj, fmt, status, reason)
 
     def _extract_and_classify(
         self,

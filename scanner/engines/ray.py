@@ -70,14 +70,6 @@ class _Flight:
     started: float | None  # None while queued behind another task on the same actor
 
 
-def ray_available() -> bool:
-    try:
-        import ray  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 class RayEngine:
     """A pool of ``actors`` Ray actors (0: one per CPU the cluster offers, divided by ``cpus_per_actor``)."""
 
