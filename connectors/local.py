@@ -77,18 +77,21 @@ class LocalConnector:
         except OSError as exc:
             yield ListingProblem(uri_from_path(directory), "failed", f"cannot list directory: {exc.strerror}")
             return
+        prefix = uri_from_path(directory)  # quoted once, not per file
+        prefix = prefix if prefix.endswith("/") else prefix + "/"
         for entry in entries:
+            uri = prefix + quote(os.fsencode(entry.name), safe=_URI_SAFE)
             try:
                 if entry.is_dir(follow_symlinks=False):
                     yield from self._walk(Path(entry.path))
                     continue
             except OSError as exc:
-                yield ListingProblem(uri_from_path(entry.path), "failed", f"cannot stat: {exc.strerror}")
+                yield ListingProblem(uri, "failed", f"cannot stat: {exc.strerror}")
                 continue
-            yield self._item(entry.path)
+            yield self._item(entry.path, uri)
 
-    def _item(self, path: Path | str) -> ListingItem:
-        uri = uri_from_path(path)
+    def _item(self, path: Path | str, uri: str | None = None) -> ListingItem:
+        uri = uri or uri_from_path(path)
         try:
             st = os.stat(path)
         except FileNotFoundError:

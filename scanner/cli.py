@@ -20,33 +20,36 @@ from pathlib import Path
 from typing import Any, Literal
 
 import click
-from tqdm import tqdm
 
 from connectors import SourceObject
 from scanner.config import load_settings
 from scanner.driver import scan as run_scan
 from scanner.errors import ConfigError, IngestguardError
-from scanner.pipeline import Row
 from scanner.version import __version__
+
+Row = dict[str, Any]
 
 EXIT_OK, EXIT_FAILED_OBJECTS, EXIT_USAGE, EXIT_CANNOT_RUN, EXIT_DENIED, EXIT_FAIL_ON = 0, 1, 2, 3, 4, 5
 EXIT_INTERRUPTED = 130
 
 
 class _Bar:
-    """A tqdm bar over bytes, with object counts; total known once listing ends."""
+    """A tqdm bar over bytes, with object counts; total known once listing ends (nothing at all when quiet)."""
 
     def __init__(self, quiet: bool) -> None:
-        self.bar = tqdm(
-            total=0,
-            unit="B",
-            unit_scale=True,
-            unit_divisor=1024,
-            disable=quiet,
-            file=sys.stderr,
-            desc="scanning",
-            dynamic_ncols=True,
-        )
+        self.bar: Any = None
+        if not quiet:
+            from tqdm import tqdm
+
+            self.bar = tqdm(
+                total=0,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                file=sys.stderr,
+                desc="scanning",
+                dynamic_ncols=True,
+            )
         self.listed_objects = 0
         self.done_objects = 0
         self.failed = 0
@@ -54,25 +57,29 @@ class _Bar:
 
     def listed(self, obj: SourceObject) -> None:
         self.listed_objects += 1
-        self.bar.total = (self.bar.total or 0) + (obj.size or 0)
-        self._postfix()
+        if self.bar is not None:
+            self.bar.total = (self.bar.total or 0) + (obj.size or 0)
+            self._postfix()
 
     def listing_done(self) -> None:
         self.listing = False
-        self._postfix()
+        if self.bar is not None:
+            self._postfix()
 
     def object_done(self, row: Row) -> None:
         self.done_objects += 1
         self.failed += row["status"] == "failed"
-        self.bar.update(row["size_bytes"] or 0)
-        self._postfix()
+        if self.bar is not None:
+            self.bar.update(row["size_bytes"] or 0)
+            self._postfix()
 
     def _postfix(self) -> None:
         total = f"{self.listed_objects}{'+' if self.listing else ''}"
         self.bar.set_postfix_str(f"objects {self.done_objects}/{total} failed {self.failed}", refresh=False)
 
     def close(self) -> None:
-        self.bar.close()
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _table(title: str, counts: dict[str, Any]) -> list[str]:
@@ -162,9 +169,10 @@ def main(verbose: int) -> None:
 )
 @click.option(
     "--state",
-    "state_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="SQLite state for incremental runs: unchanged objects are not read again; changes go to OUT/changes.json.",
+    "state_spec",
+    metavar="DB",
+    help="SQLite state for incremental runs (a path, file:///… or sqlite:///… URL): unchanged objects are not "
+    "read again; changes go to OUT/changes.json.",
 )
 @click.option(
     "--fail-on",
@@ -195,7 +203,7 @@ def scan(
     label_in_place: bool,
     consumers_file: Path | None,
     private_key: Path | None,
-    state_path: Path | None,
+    state_spec: str | None,
     fail_on: tuple[str, ...],
     metrics_path: Path | None,
     quiet: bool,
@@ -220,6 +228,15 @@ def scan(
             update={"include": list(include) or settings.scan.include, "exclude": [*settings.scan.exclude, *exclude]}
         )
         settings = dataclasses.replace(settings, scan=scan_settings)
+    state_path = None
+    if state_spec is not None:
+        from scanner.state import StateError
+        from scanner.state import state_path as parse_state
+
+        try:
+            state_path = parse_state(state_spec)
+        except StateError as exc:
+            raise click.BadParameter(str(exc), param_hint="--state") from None
     policy = None
     if consumers_file is not None:
         from labels.consumers import load_consumers

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from classifiers.settings import ClassifierSettings
 from labels.rules import LabelPolicy
@@ -78,8 +78,21 @@ class ScanSettings(BaseModel):
     #: JSON Lines objects larger than this are split into shards of about this size, scanned in parallel
     #: (null: never). Rows are the same either way.
     shard_bytes: int | None = Field(default=64 << 20, ge=1024)
-    #: The incremental state database (``scan --state`` overrides it); null: every run scans everything.
+    #: The incremental state database (``scan --state`` overrides it): a path, ``file:///…`` or ``sqlite:///…``
+    #: URL; null: every run scans everything.
     state: Path | None = None
+
+    @field_validator("state", mode="before")
+    @classmethod
+    def _state(cls, value: object) -> object:
+        from scanner.state import StateError, state_path
+
+        if isinstance(value, str):
+            try:
+                return state_path(value)
+            except StateError as exc:
+                raise ValueError(str(exc)) from None
+        return value
 
 
 M = TypeVar("M", bound=BaseModel)

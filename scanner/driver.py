@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import time
 import uuid
@@ -11,18 +12,19 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from classifiers.fingerprint import load_or_create_key
 from connectors import ConnectorRegistry, ListingItem, ListingProblem, SourceObject
 from labels import Labeler
 from labels.consumers import ConsumerPolicy
 from labels.taxonomy import Taxonomy
+from scanner import snapshot
 from scanner.config import Settings
-from scanner.engines.base import Engine
 from scanner.errors import ConfigError
-from scanner.extractors import choose
-from scanner.extractors.jsonfmt import JsonLinesExtractor
 from scanner.incremental import (
     Condition,
     ObjectResult,
@@ -33,13 +35,20 @@ from scanner.incremental import (
     scan_fingerprint,
 )
 from scanner.incremental import fail_on as fail_on_hits
-from scanner.pipeline import ObjectTally, Row, ScanTask, TaskOutput, document_row, finish_object
 from scanner.selection import relative_path, selected
-from scanner.sharding import ShardPlan, plan_shards
 from scanner.sinks import SCHEMA_VERSION, ParquetSink, write_json_atomic
+from scanner.snapshot import Entry, Snapshot
 from scanner.state import Change, Known, StateStore
 from scanner.units import UnitProblem
 from scanner.version import __version__
+
+if TYPE_CHECKING:  # the rest is imported where it is used: an unchanged rerun needs no classifier or extractor
+    from scanner.engines.base import Engine
+    from scanner.pipeline import ObjectTally, ScanTask, TaskOutput
+    from scanner.sharding import ShardPlan
+
+log = logging.getLogger(__name__)
+Row = dict[str, Any]
 
 
 class Progress(Protocol):
@@ -95,9 +104,206 @@ class _Totals:
         if row["status"] == "scanned":
             self.bytes_scanned += row["size_bytes"] or 0
 
+    def documents_table(self, table: pa.Table) -> None:
+        """:meth:`documents` over rows in Arrow form (copied from a snapshot)."""
+        for column, counter in (
+            ("status", self.units),
+            ("label", self.unit_labels),
+            ("label_method", self.unit_methods),
+            ("label_conflict", self.unit_conflicts),
+        ):
+            _count(counter, table.column(column))
+
+    def objects_table(self, table: pa.Table) -> None:
+        """:meth:`object` over rows in Arrow form."""
+        for column, counter in (("status", self.objects), ("label", self.object_labels)):
+            _count(counter, table.column(column))
+        _count(self.object_conflicts, table.column("label_conflict"))
+        for maps in table.column("entity_counts").chunks:  # (.keys of a sliced map array: the whole child)
+            if not len(maps):
+                continue
+            lo, hi = maps.offsets[0].as_py(), maps.offsets[-1].as_py()
+            keys, values = maps.keys.slice(lo, hi - lo).to_pylist(), maps.items.slice(lo, hi - lo).to_pylist()
+            for entity, n in zip(keys, values, strict=True):
+                self.entities[entity] += n
+        # (comparisons with a Python value, like pyarrow's group_by, would import pandas: a third of a rerun)
+        scanned = pc.match_substring_regex(table.column("status"), pattern="^scanned$")
+        self.bytes_scanned += pc.sum(pc.filter(table.column("size_bytes"), scanned)).as_py() or 0
+
+
+def _count(counter: Counter[str], column: pa.ChunkedArray) -> None:
+    for item in pc.value_counts(column).to_pylist():
+        if item["values"]:
+            counter[item["values"]] += item["counts"]
+
+
+def _ranked(counter: Counter[str]) -> dict[str, int]:
+    """Most common first, ties by name (the same summary however the rows were counted)."""
+    return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+_TABLES = ("documents", "findings", "objects")
+
+
+class _Copier:
+    """Runs of consecutive snapshot rows (one per table), written to the sink as slices."""
+
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        sink: ParquetSink,
+        totals: _Totals,
+        risks_by_uri: dict[str, set[str]],
+        briefs: list[Row],
+    ) -> None:
+        self.snapshot, self.sink, self.totals, self.risks_by_uri, self.briefs = (
+            snapshot,
+            sink,
+            totals,
+            risks_by_uri,
+            briefs,
+        )
+        self.run = [0, 0, 0, 0, 0, 0]  # [lo, hi) in documents, findings, objects
+
+    def take(self, d0: int, d1: int, f0: int, f1: int, o0: int, o1: int) -> tuple[int, int, int]:
+        """Add one object's rows; returns where they will start in the output tables."""
+        run = self.run
+        if run[1] != d0 or run[3] != f0 or run[5] != o0:  # not where the current run ends
+            self.flush()
+            run[:] = [d0, d0, f0, f0, o0, o0]
+        sink = self.sink
+        at = (
+            sink.count("documents") + run[1] - run[0],
+            sink.count("findings") + run[3] - run[2],
+            sink.count("objects") + run[5] - run[4],
+        )
+        run[1], run[3], run[5] = d1, f1, o1
+        return at
+
+    def flush(self, *, last: bool = False) -> None:
+        d0, d1, f0, f1, o0, o1 = self.run
+        tables = self.snapshot.tables
+        whole = (d0, f0, o0) == (0, 0, 0) and (d1, f1, o1) == tuple(tables[n].num_rows for n in _TABLES)
+        if last and whole and not any(self.sink.count(n) for n in _TABLES):
+            self._adopt()
+            return
+        if d1 > d0:
+            rows = tables["documents"].slice(d0, d1)
+            self.sink.add_table("documents", rows)
+            self.totals.documents_table(rows)
+            self._risks(rows)
+        if f1 > f0:
+            rows = tables["findings"].slice(f0, f1)
+            self.sink.add_table("findings", rows)
+            self.totals.findings += rows.num_rows
+        if o1 > o0:
+            rows = tables["objects"].slice(o0, o1)
+            self.sink.add_table("objects", rows)
+            self.totals.objects_table(rows)
+            self._briefs(rows)
+        self.run[:] = [0, 0, 0, 0, 0, 0]
+
+    def _adopt(self) -> None:
+        """Nothing changed at all: the snapshot's files are the output (copied, not re-encoded);
+        only the columns the summary counts are read."""
+        tables = self.snapshot.tables
+        for name in _TABLES:
+            self.sink.adopt(name, tables[name].path, tables[name].num_rows)
+        documents = tables["documents"].columns(["uri", "status", "label", "label_method", "label_conflict", "risks"])
+        self.totals.documents_table(documents)
+        self._risks(documents)
+        self.totals.findings += tables["findings"].num_rows
+        objects = tables["objects"].columns(["uri", "status", "label", "label_conflict", "entity_counts", "size_bytes"])
+        self.totals.objects_table(objects)
+        self._briefs(objects)
+        self.run[:] = [0, 0, 0, 0, 0, 0]
+
+    def _risks(self, documents: pa.Table) -> None:
+        risky = documents.filter(pc.cast(pc.list_value_length(documents.column("risks")), pa.bool_()))
+        for uri, risks in zip(risky.column("uri").to_pylist(), risky.column("risks").to_pylist(), strict=True):
+            self.risks_by_uri.setdefault(uri, set()).update(risks)
+
+    def _briefs(self, objects: pa.Table) -> None:
+        columns = [objects.column(c).to_pylist() for c in ("uri", "label", "status")]
+        self.briefs.extend({"uri": u, "label": la, "status": st} for u, la, st in zip(*columns, strict=True))
+
+
+def _write_current(
+    store: StateStore,
+    roots: Sequence[str],
+    sink: ParquetSink,
+    totals: _Totals,
+    risks_by_uri: dict[str, set[str]],
+    briefs: list[Row],
+) -> dict[str, Entry]:
+    """Write every current object's rows under ``roots`` (in URI order) and return the snapshot index.
+
+    Rows still at the generation the last run's snapshot holds are copied from it as Arrow slices
+    (consecutive objects as one slice); the others are unpacked from the store.
+    """
+    snapshot = Snapshot.open(store.path, store.snapshot_id())
+    copier = _Copier(snapshot, sink, totals, risks_by_uri, briefs) if snapshot is not None else None
+    index: dict[str, Entry] = {}
+    try:
+        for uri, generation in store.generations(roots):
+            entry = snapshot.entry(uri, generation) if snapshot is not None else None
+            if entry is not None and copier is not None:
+                _, d0, d1, f0, f1, o0, o1 = entry
+                ad, af, ao = copier.take(d0, d1, f0, f1, o0, o1)
+                index[uri] = (generation, ad, ad + d1 - d0, af, af + f1 - f0, ao, ao + o1 - o0)
+                continue
+            if copier is not None:
+                copier.flush()
+            ad, af, ao = sink.count("documents"), sink.count("findings"), sink.count("objects")
+            object_row, chunks = store.rows(uri)
+            risks: set[str] = set()
+            for documents, findings in chunks:
+                sink.add("documents", documents)
+                sink.add("findings", findings)
+                totals.documents(documents)
+                totals.findings += len(findings)
+                for doc in documents:
+                    risks.update(doc.get("risks") or ())
+            sink.add("objects", [object_row])
+            totals.object(object_row)
+            if risks:
+                risks_by_uri[uri] = risks
+            briefs.append(_brief(object_row))
+            index[uri] = (
+                generation,
+                ad,
+                sink.count("documents"),
+                af,
+                sink.count("findings"),
+                ao,
+                sink.count("objects"),
+            )
+        if copier is not None:
+            copier.flush(last=True)
+    finally:
+        if snapshot is not None:
+            snapshot.close()
+    return index
+
+
+def _keep_snapshot(store: StateStore, sink: ParquetSink, index: dict[str, Entry]) -> None:
+    """Keep the tables just written as the next run's snapshot (a failure only costs the next run time)."""
+    try:
+        names = ("documents", "findings", "objects")
+        snapshot_id = snapshot.save(
+            store.path, {n: sink.path(n) for n in names}, index, {n: sink.count(n) for n in names}
+        )
+    except OSError as exc:
+        log.warning("state snapshot not kept (the next run unpacks rows from the store): %s", exc)
+        return
+    store.point_snapshot(snapshot_id)
+    snapshot.prune(store.path, keep=snapshot_id)
+
 
 def _problem_rows(problem: ListingProblem) -> tuple[Row, Row]:
     obj = SourceObject(uri=problem.uri)
+    from scanner.pipeline import document_row
+
     unit = UnitProblem(problem.uri, "unknown", problem.status, problem.reason)
     doc = document_row(unit, obj, status=problem.status, reason=problem.reason)
     object_row: Row = {
@@ -209,6 +415,8 @@ class _Sharded:
     tallies: list[ObjectTally | None]
 
     def finish(self, obj: SourceObject, fmt: str) -> Row:
+        from scanner.pipeline import ObjectTally, finish_object
+
         merged = ObjectTally()
         for tally in self.tallies:
             if tally is not None:
@@ -221,6 +429,10 @@ def _shard_plan(item: SourceObject, settings: Settings, connectors: ConnectorReg
     shard_bytes = settings.scan.shard_bytes
     if not shard_bytes or (item.size or 0) <= shard_bytes or settings.scan.limits.max_records is not None:
         return None
+    from scanner.extractors import choose
+    from scanner.extractors.jsonfmt import JsonLinesExtractor
+    from scanner.sharding import plan_shards
+
     choice = choose(item.name)
     if choice.extractor is not JsonLinesExtractor or choice.compression is not None:
         return None
@@ -374,6 +586,8 @@ def _scan(
                     unchanged.add(item.uri)
                     progress.object_done({"status": known.status, "size_bytes": item.size or 0})
                     continue
+                from scanner.pipeline import ScanTask  # (here: an unchanged rerun never needs the classifiers)
+
                 result = ObjectResult(key_root, known)
                 plan = _shard_plan(item, settings, connectors)
                 if plan is None:
@@ -440,22 +654,10 @@ def _scan(
                 change=change,
                 run_id=run_id,
             )
+        index: dict[str, Entry] = {}
         if store is not None:
             store.delete_missing(roots, seen, run_id)
-            for object_row, chunks in store.current(roots):
-                uri = object_row["uri"]
-                risks: set[str] = set()
-                for documents, findings in chunks:
-                    sink.add("documents", documents)
-                    sink.add("findings", findings)
-                    totals.documents(documents)
-                    totals.findings += len(findings)
-                    for doc in documents:
-                        risks.update(doc.get("risks") or ())
-                sink.add("objects", [object_row])
-                totals.object(object_row)
-                risks_by_uri[uri] = risks
-                objects_for_report.append(_brief(object_row))
+            index = _write_current(store, roots, sink, totals, risks_by_uri, objects_for_report)
         elapsed = time.monotonic() - clock
         summary: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
@@ -469,15 +671,15 @@ def _scan(
             "objects": dict(sorted(totals.objects.items())),
             "units": dict(sorted(totals.units.items())),
             "labels": {
-                "units": dict(totals.unit_labels.most_common()),
-                "objects": dict(totals.object_labels.most_common()),
-                "methods": dict(totals.unit_methods.most_common()),
+                "units": _ranked(totals.unit_labels),
+                "objects": _ranked(totals.object_labels),
+                "methods": _ranked(totals.unit_methods),
                 "conflicts": {
-                    "units": dict(totals.unit_conflicts.most_common()),
-                    "objects": dict(totals.object_conflicts.most_common()),
+                    "units": _ranked(totals.unit_conflicts),
+                    "objects": _ranked(totals.object_conflicts),
                 },
             },
-            "entities": dict(totals.entities.most_common()),
+            "entities": _ranked(totals.entities),
             "findings": totals.findings,
             "bytes": {"listed": totals.bytes_listed, "scanned": totals.bytes_scanned},
             "bytes_per_second": round(totals.bytes_listed / elapsed) if elapsed > 0 else None,
@@ -532,6 +734,7 @@ def _scan(
             )
         sink.commit(summary)
         if store is not None:
+            _keep_snapshot(store, sink, index)
             store.finish_run(run_id, summary)
         if apply_labels is not None:
             summary["writeback"] = _write_back(

@@ -235,7 +235,9 @@ def top_sources(objects: Iterable[Row], taxonomy: Taxonomy, *, limit: int = 15) 
     stats: dict[str, dict[str, Any]] = {}
     for row in objects:
         prefix = row["uri"].rsplit("/", 1)[0] + "/"
-        s = stats.setdefault(prefix, {"prefix": prefix, "objects": 0, "sensitive": 0, "highest_label": None})
+        s = stats.get(prefix) or stats.setdefault(
+            prefix, {"prefix": prefix, "objects": 0, "sensitive": 0, "highest_label": None}
+        )
         s["objects"] += 1
         level = rank(row["label"]) if row.get("label") else None
         if level is None:

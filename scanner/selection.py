@@ -7,8 +7,8 @@ a pattern with one matches the relative path, ``**`` spanning directories.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
-from typing import Any
 from urllib.parse import unquote
 
 from wcmatch import glob as wglob
@@ -45,19 +45,26 @@ def relative_path(root: str, uri: str) -> str:
     return unquote(rel)
 
 
-@functools.lru_cache(maxsize=256)
-def _matcher(pattern: str) -> Any:
-    """The compiled pattern (compiling per object cost more than listing the object)."""
-    return wglob.compile(pattern, flags=_FLAGS)
+@functools.lru_cache(maxsize=64)
+def _matchers(patterns: tuple[str, ...]) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    """One regular expression for the patterns on the file name, one for those on the relative path
+    (wcmatch's translation, joined: matching pattern by pattern per object cost more than listing it)."""
+
+    def joined(group: list[str]) -> re.Pattern[str] | None:
+        if not group:
+            return None
+        positive, _ = wglob.translate(group, flags=_FLAGS)
+        return re.compile("|".join(f"(?:{p})" for p in positive))
+
+    return joined([p for p in patterns if "/" not in p]), joined([p for p in patterns if "/" in p])
 
 
-def _matches(rel: str, pattern: str) -> bool:
-    if "/" not in pattern:
-        return bool(_matcher(pattern).match(rel.rsplit("/", 1)[-1]))
-    return bool(_matcher(pattern).match(rel))
+def _any(rel: str, patterns: Sequence[str]) -> bool:
+    names, paths = _matchers(tuple(patterns))
+    return bool((names is not None and names.match(rel.rsplit("/", 1)[-1])) or (paths is not None and paths.match(rel)))
 
 
 def selected(rel: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
-    if include and not any(_matches(rel, p) for p in include):
+    if include and not _any(rel, include):
         return False
-    return not any(_matches(rel, p) for p in exclude)
+    return not (exclude and _any(rel, exclude))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -125,20 +126,49 @@ class _TableWriter:
         self.partial = final.with_name(f".{final.name}.partial")
         self.schema = schema
         self.rows: list[dict[str, Any]] = []
+        self.tables: list[pa.Table] = []  # pending, in order, with ``rows`` after them
+        self.pending = 0
         self.batch_rows = batch_rows
-        self.count = 0
+        self.count = 0  # rows added so far: the next row's index in the file
         self.writer = pq.ParquetWriter(self.partial, schema, compression="zstd")
 
     def add(self, rows: list[dict[str, Any]]) -> None:
         self.rows.extend(rows)
-        if len(self.rows) >= self.batch_rows:
+        self._added(len(rows))
+
+    def add_table(self, table: pa.Table) -> None:
+        if not table.schema.equals(self.schema, check_metadata=False):
+            raise ValueError(f"{self.final.name}: rows of another schema")
+        self._rows_to_table()
+        self.tables.append(table)
+        self._added(table.num_rows)
+
+    def _added(self, n: int) -> None:
+        self.count += n
+        self.pending += n
+        if self.pending >= self.batch_rows:
             self.flush()
 
-    def flush(self) -> None:
+    def _rows_to_table(self) -> None:
         if self.rows:
-            self.writer.write_table(pa.Table.from_pylist(self.rows, schema=self.schema))
-            self.count += len(self.rows)
+            self.tables.append(pa.Table.from_pylist(self.rows, schema=self.schema))
             self.rows = []
+
+    def flush(self) -> None:
+        self._rows_to_table()
+        if self.tables:
+            table = self.tables[0] if len(self.tables) == 1 else pa.concat_tables(self.tables)
+            self.writer.write_table(table.replace_schema_metadata(self.schema.metadata))
+            self.tables = []
+            self.pending = 0
+
+    def adopt(self, source: Path, rows: int) -> None:
+        """Take ``source``, a file of this table's schema, as the whole table (nothing added yet)."""
+        if self.count or self.rows or self.tables:
+            raise ValueError(f"{self.final.name}: rows were added before a whole file was adopted")
+        self.writer.close()
+        shutil.copyfile(source, self.partial)
+        self.count = rows
 
     def commit(self) -> None:
         self.flush()
@@ -167,6 +197,22 @@ class ParquetSink:
     def add(self, table: str, rows: list[dict[str, Any]]) -> None:
         if rows:
             self._tables[table].add(rows)
+
+    def add_table(self, table: str, rows: pa.Table) -> None:
+        """Rows already in Arrow form (of that table's schema), written after those added before."""
+        if rows.num_rows:
+            self._tables[table].add_table(rows)
+
+    def adopt(self, table: str, source: Path, rows: int) -> None:
+        """Copy ``source`` (a complete file of the same table, schema and tool version) as ``table``."""
+        self._tables[table].adopt(source, rows)
+
+    def count(self, table: str) -> int:
+        """Rows added to ``table`` so far (the index the next one will have in the file)."""
+        return self._tables[table].count
+
+    def path(self, table: str) -> Path:
+        return self.out_dir / f"{table}.parquet"
 
     def commit(self, summary: Mapping[str, Any]) -> None:
         for writer in self._tables.values():

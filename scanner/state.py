@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import orjson
 import zstandard
@@ -96,7 +97,8 @@ class StateError(IngestguardError):
 
 @dataclass(frozen=True, slots=True)
 class Known:
-    """What the store remembers of one object."""
+    """What the store remembers of one object (risks and decisions parsed when asked for: a rerun
+    compares versions and fingerprints of every object but the rest only of those that changed)."""
 
     uri: str
     version: str | None
@@ -106,8 +108,16 @@ class Known:
     generation: int
     status: str
     label: str | None
-    risks: tuple[str, ...]
-    decisions: Mapping[str, str]
+    risks_json: str
+    decisions_json: str
+
+    @property
+    def risks(self) -> tuple[str, ...]:
+        return tuple(orjson.loads(self.risks_json))
+
+    @property
+    def decisions(self) -> Mapping[str, str]:
+        return dict(orjson.loads(self.decisions_json))
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +133,28 @@ class Change:
     old_decisions: Mapping[str, str]
     new_decisions: Mapping[str, str]
     entity_counts: Mapping[str, int]
+
+
+def state_path(spec: str | Path) -> Path:
+    """The database a ``--state`` value or ``state:`` setting names: a path, ``file://`` or ``sqlite:///`` URL.
+
+    The state is locked and written in place, so it lives on a local (or mounted) filesystem;
+    a URL of an object store is refused rather than silently taken for a relative path.
+    """
+    text = str(spec)
+    if "://" not in text:
+        return Path(text).expanduser()
+    scheme, rest = text.split("://", 1)
+    if scheme == "file" and rest.startswith(("/", "localhost/")):
+        return Path(unquote(rest.removeprefix("localhost")))
+    if scheme == "sqlite":  # SQLAlchemy's form: sqlite:///relative/path, sqlite:////absolute/path
+        if not rest.startswith("/") or len(rest) < 2:
+            raise StateError(f"state URL {text}: write sqlite:///relative/path or sqlite:////absolute/path")
+        return Path(unquote(rest[1:])).expanduser()
+    raise StateError(
+        f"state URL {text}: the state is a local SQLite database (a path, file:///… or sqlite:///…); "
+        "it is locked and written in place, which an object store cannot do: mount a volume instead"
+    )
 
 
 def fingerprint(*parts: str) -> str:
@@ -149,19 +181,7 @@ _KNOWN_COLUMNS = "uri, version, content_sha256, scan_fp, label_fp, generation, s
 
 
 def _known(row: Sequence[Any]) -> Known:
-    uri, version, sha, scan_fp, label_fp, generation, status, label, risks, decisions = row
-    return Known(
-        uri,
-        version,
-        sha,
-        scan_fp,
-        label_fp,
-        generation,
-        status,
-        label,
-        tuple(orjson.loads(risks)),
-        orjson.loads(decisions),
-    )
+    return Known(*row)
 
 
 class StateStore:
@@ -202,6 +222,9 @@ class StateStore:
             ).fetchone()[0]
             or 0
         )
+        pointer = self._snapshot_pointer()
+        if pointer is not None:  # generations are never reused below a snapshot's highest (see scanner.snapshot)
+            self._generation = max(self._generation, int(pointer["max_generation"]))
         self._staged: dict[str, tuple[int, int]] = {}  # uri → (generation, next chunk seq)
         self._known: dict[str, Known] = {}
 
@@ -360,11 +383,11 @@ class StateStore:
         """Forget objects under ``roots`` that this run's complete listing did not see; returns them."""
         gone: list[Change] = []
         for root in roots:
-            for uri, label, risks, decisions in self._db.execute(
-                "SELECT uri, label, risks, decisions FROM objects WHERE root=?", (root,)
-            ).fetchall():
-                if uri in seen:
-                    continue
+            missing = [u for (u,) in self._db.execute("SELECT uri FROM objects WHERE root=?", (root,)) if u not in seen]
+            for uri in missing:
+                label, risks, decisions = self._db.execute(
+                    "SELECT label, risks, decisions FROM objects WHERE uri=?", (uri,)
+                ).fetchone()
                 change = Change(
                     uri, "deleted", label, None, tuple(json.loads(risks)), (), json.loads(decisions), {}, {}
                 )
@@ -448,6 +471,26 @@ class StateStore:
                     chunks.append((_unpack(documents), _unpack(findings)))
             if uri is not None:
                 yield object_row, chunks
+
+    def generations(self, roots: Sequence[str]) -> Iterator[tuple[str, int]]:
+        """Every current object under ``roots`` with the generation of its rows, in output order."""
+        for root in roots:
+            yield from self._db.execute("SELECT uri, generation FROM objects WHERE root=? ORDER BY uri", (root,))
+
+    # -- the snapshot of the last run's rows (scanner.snapshot) ---------------------------------
+
+    def _snapshot_pointer(self) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key='snapshot'").fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def snapshot_id(self) -> str | None:
+        pointer = self._snapshot_pointer()
+        return None if pointer is None else str(pointer["id"])
+
+    def point_snapshot(self, snapshot_id: str) -> None:
+        """Make ``snapshot_id`` the snapshot the next run copies unchanged rows from."""
+        pointer = {"id": snapshot_id, "max_generation": self._generation}
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('snapshot', ?)", (json.dumps(pointer),))
 
     def uris(self, roots: Sequence[str]) -> list[str]:
         out: list[str] = []

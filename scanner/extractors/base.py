@@ -88,6 +88,17 @@ class CountingReader(io.RawIOBase):
             self._hash.update(data)
 
 
+def past_max_records(ctx: ExtractContext, fmt: str, index: int, what: str = "records") -> UnitProblem | None:
+    """The unit that ends reading at ``limits.max_records`` (its ``limit`` leaves the object partial,
+    never reported as clean), or None while ``index`` is below it."""
+    limit = ctx.limits.max_records
+    if limit is None or index < limit:
+        return None
+    return UnitProblem(
+        ctx.uri, fmt, "skipped", f"limit max_records: {what} after {index} not read", record=index, limit="max_records"
+    )
+
+
 def read_all(stream: IO[bytes], *, limit: int, limit_name: str) -> bytes:
     """Read a whole (small) document, refusing more than ``limit`` bytes."""
     data = stream.read(limit + 1)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO, ClassVar
 
 from scanner.errors import ExtractionError, LimitExceededError
-from scanner.extractors.base import ExtractContext, SkipObject, detect_encoding
+from scanner.extractors.base import ExtractContext, SkipObject, detect_encoding, past_max_records
 from scanner.extractors.text import read_small_text
 from scanner.units import Unit, UnitProblem, canonical_record_bytes, flatten_limited, join_fields, sha256_hex
 
@@ -113,15 +113,8 @@ class JsonLinesExtractor:
             if not stripped:
                 continue  # blank lines are not records
             saw_any = True
-            if ctx.limits.max_records is not None and index >= ctx.limits.max_records:
-                yield UnitProblem(
-                    ctx.uri,
-                    self.format,
-                    "skipped",
-                    f"limit max_records: records after {index} not read",
-                    record=index,
-                    limit="max_records",
-                )
+            if (stop := past_max_records(ctx, self.format, index)) is not None:
+                yield stop
                 return
             if encoding is None:
                 encoding = (

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO, ClassVar
 
 from scanner.errors import ExtractionError, LimitExceededError
-from scanner.extractors.base import ExtractContext
+from scanner.extractors.base import ExtractContext, past_max_records
 from scanner.extractors.jsonfmt import record_unit
 from scanner.extractors.mip import package_label
 from scanner.extractors.office import seekable_copy
@@ -50,14 +50,8 @@ class PptxExtractor:
                 raise ExtractionError(f"corrupt PPTX: {type(exc).__name__}") from exc
             chars = 0
             for index, slide in enumerate(slides):
-                if ctx.limits.max_records is not None and index >= ctx.limits.max_records:
-                    yield UnitProblem(
-                        ctx.uri,
-                        self.format,
-                        "skipped",
-                        f"limit max_records: slides after {index} not read",
-                        record=index,
-                    )
+                if (stop := past_max_records(ctx, self.format, index, "slides")) is not None:
+                    yield stop
                     return
                 try:
                     text = "\n".join(_shape_texts(slide.shapes))

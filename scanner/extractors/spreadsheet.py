@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, BinaryIO, ClassVar
 
 from scanner.errors import ExtractionError, IngestguardError
-from scanner.extractors.base import ExtractContext, SkipObject
+from scanner.extractors.base import ExtractContext, SkipObject, past_max_records
 from scanner.extractors.jsonfmt import record_unit
 from scanner.extractors.mip import package_label
 from scanner.extractors.office import seekable_copy
@@ -63,7 +63,7 @@ class XlsxExtractor:
                             unit = _with_label(unit, existing)
                         yield unit
                         index += 1
-                        if isinstance(unit, UnitProblem) and unit.reason.startswith("limit max_records"):
+                        if isinstance(unit, UnitProblem) and unit.limit == "max_records":
                             return
             except (IngestguardError, SkipObject):
                 raise
@@ -82,10 +82,8 @@ class XlsxExtractor:
             cells = [c for c in row if getattr(c, "value", None) is not None and c.value != ""]
             if not cells:
                 continue
-            if ctx.limits.max_records is not None and index >= ctx.limits.max_records:
-                yield UnitProblem(
-                    ctx.uri, self.format, "skipped", f"limit max_records: rows after {index} not read", record=index
-                )
+            if (stop := past_max_records(ctx, self.format, index, "rows")) is not None:
+                yield stop
                 return
             record: dict[str, Any] = {}
             for cell in cells:

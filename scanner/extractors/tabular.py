@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO, ClassVar, cast
 
 from scanner.errors import ExtractionError, LimitExceededError
-from scanner.extractors.base import CountingReader, ExtractContext, SkipObject, detect_encoding, spool
+from scanner.extractors.base import CountingReader, ExtractContext, SkipObject, detect_encoding, past_max_records, spool
 from scanner.extractors.jsonfmt import record_unit
 from scanner.units import Unit, UnitProblem
 
@@ -70,15 +70,8 @@ class CsvExtractor:
                 raise SkipObject("empty file")
             columns = [h.strip() or f"column_{i}" for i, h in enumerate(header)]
             for index, row in enumerate(reader):
-                if ctx.limits.max_records is not None and index >= ctx.limits.max_records:
-                    yield UnitProblem(
-                        ctx.uri,
-                        self.format,
-                        "skipped",
-                        f"limit max_records: rows after {index} not read",
-                        record=index,
-                        limit="max_records",
-                    )
+                if (stop := past_max_records(ctx, self.format, index, "rows")) is not None:
+                    yield stop
                     return
                 size = sum(len(v) for v in row)
                 if size > limit or lines.oversized > oversized:
@@ -135,15 +128,8 @@ class ParquetExtractor:
         try:
             for batch in pfile.iter_batches(batch_size=1024):
                 for row in batch.to_pylist():
-                    if ctx.limits.max_records is not None and index >= ctx.limits.max_records:
-                        yield UnitProblem(
-                            ctx.uri,
-                            self.format,
-                            "skipped",
-                            f"limit max_records: rows after {index} not read",
-                            record=index,
-                            limit="max_records",
-                        )
+                    if (stop := past_max_records(ctx, self.format, index, "rows")) is not None:
+                        yield stop
                         return
                     yield record_unit(ctx, self.format, index, row)
                     index += 1

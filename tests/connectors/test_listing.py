@@ -7,6 +7,9 @@ from pathlib import Path
 
 import fsspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from wcmatch import glob as wglob
 
 from connectors import ConnectorRegistry, ListingProblem, SourceObject
 from connectors.local import LocalConnector, path_from_uri, uri_from_path
@@ -78,4 +81,29 @@ def test_unknown_scheme_names_the_missing_package() -> None:
     ],
 )
 def test_globs(rel: str, include: list[str], exclude: list[str], expected: bool) -> None:
+    assert selected(rel, include, exclude) is expected
+
+
+_SEGMENTS = ["a", "b c", ".git", "x.jsonl", ".DS_Store", "n.ingestguard-label.json", "ü.txt", "d"]
+_PATTERNS = ["*.jsonl", "**/.git/**", "**/.DS_Store", "**/*.ingestguard-label.json", "a/**", "*.txt", "b c/*", "d"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rel=st.lists(st.sampled_from(_SEGMENTS), min_size=1, max_size=4).map("/".join),
+    include=st.lists(st.sampled_from(_PATTERNS), max_size=3),
+    exclude=st.lists(st.sampled_from(_PATTERNS), max_size=3),
+)
+def test_joined_globs_select_what_pattern_by_pattern_matching_selects(
+    rel: str, include: list[str], exclude: list[str]
+) -> None:
+    """The include/exclude patterns are joined into one expression per kind for speed; an object is
+    selected exactly when matching each pattern on its own (wcmatch) would select it."""
+    flags = wglob.GLOBSTAR | wglob.DOTGLOB
+
+    def one(pattern: str) -> bool:
+        target = rel if "/" in pattern else rel.rsplit("/", 1)[-1]
+        return bool(wglob.globmatch(target, pattern, flags=flags))
+
+    expected = (not include or any(one(p) for p in include)) and not any(one(p) for p in exclude)
     assert selected(rel, include, exclude) is expected

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from connectors.local import LocalConnector
 from scanner.config import Settings, load_settings
 from scanner.driver import scan
 from scanner.errors import IngestguardError
-from scanner.state import StateStore
+from scanner.state import StateError, StateStore, state_path
 from tests.test_cli_e2e import run_cli
 
 TABLES = ("documents", "findings", "objects")
@@ -168,6 +169,85 @@ def test_a_label_rule_change_relabels_stored_findings_without_reading(
     _same_rows(tmp_path / "run2", _full(stricter, src, tmp_path / "plain"))
 
 
+def _tables(out: Path) -> dict[str, Any]:
+    return {t: pq.read_table(out / f"{t}.parquet") for t in TABLES}
+
+
+def test_unchanged_rows_come_from_the_snapshot_in_the_same_order_as_from_the_store(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last run's tables are kept beside the state: a rerun copies unchanged objects' rows from
+    them and unpacks only what changed from SQLite. Without the snapshot the rows are identical."""
+    src = _corpus(tmp_path / "src", 10)
+    state = tmp_path / "a" / "state.db"
+    _scan(settings, src, tmp_path / "run1", state)
+    copy = tmp_path / "b" / "state.db"
+    copy.parent.mkdir()
+    shutil.copy(state, copy)
+    (src / "doc004.txt").write_text("Now it names Maria Lopez, maria.lopez@example.org.\n")
+    (src / "doc007.txt").unlink()
+    (src / "doc0055.txt").write_text("Wedged between two unchanged files.\n")
+    unpacked: list[str] = []
+    original = StateStore.rows
+
+    def rows(self: StateStore, uri: str) -> Any:
+        unpacked.append(Path(uri).name)
+        return original(self, uri)
+
+    monkeypatch.setattr(StateStore, "rows", rows)
+    with_snapshot = _scan(settings, src, tmp_path / "run2", state)
+    assert sorted(unpacked) == ["doc004.txt", "doc0055.txt"]
+    unpacked.clear()
+    without = _scan(settings, src, tmp_path / "run3", copy)  # no snapshot beside this copy: all from the store
+    assert len(unpacked) == 10
+    for table, rows_a in _tables(tmp_path / "run2").items():
+        assert rows_a.equals(_tables(tmp_path / "run3")[table]), table  # same rows, same order
+    keep = {"objects", "units", "labels", "entities", "findings", "bytes"}
+    assert {k: with_snapshot[k] for k in keep} == {k: without[k] for k in keep}
+    _same_rows(tmp_path / "run2", _full(settings, src, tmp_path / "plain"))
+
+
+def test_a_damaged_snapshot_is_not_used(settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    src = _corpus(tmp_path / "src", 6)
+    state = tmp_path / "state.db"
+    _scan(settings, src, tmp_path / "run1", state)
+    [snapshot] = (tmp_path / "state.db.snapshot").iterdir()
+    documents = snapshot / "documents.parquet"
+    data = documents.read_bytes()
+    documents.unlink()  # (a hard link to run1's file: replace, do not write through it)
+    documents.write_bytes(data[: len(data) // 2])
+    with caplog.at_level("WARNING"):
+        _scan(settings, src, tmp_path / "run2", state)
+    assert any("snapshot" in r.getMessage() and "not used" in r.getMessage() for r in caplog.records)
+    for table, rows in _tables(tmp_path / "run2").items():
+        assert rows.equals(_tables(tmp_path / "run1")[table]), table
+    assert [p.name for p in (tmp_path / "state.db.snapshot").iterdir()] != [snapshot.name]  # replaced
+
+
+def test_an_object_deleted_in_a_crashed_run_and_restored_is_not_served_stale_rows(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Generations are never handed out again below the snapshot's highest: the last object scanned
+    (the highest generation) is deleted by a run that dies before it keeps its snapshot, then comes
+    back with other content. Its rows must be the new ones, not the old snapshot's."""
+    src = _corpus(tmp_path / "src", 4)
+    (src / "zzz.txt").write_text("Nothing to see here.\n")
+    state = tmp_path / "state.db"
+    _scan(settings, src, tmp_path / "run1", state)
+    (src / "zzz.txt").unlink()
+
+    def crash(*args: Any) -> None:
+        raise RuntimeError("killed before the snapshot was kept")
+
+    with monkeypatch.context() as m:
+        m.setattr("scanner.driver._keep_snapshot", crash)
+        with pytest.raises(RuntimeError):
+            _scan(settings, src, tmp_path / "run2", state)
+    (src / "zzz.txt").write_text("Now it names Maria Lopez, maria.lopez@example.org.\n")
+    _scan(settings, src, tmp_path / "run3", state)
+    _same_rows(tmp_path / "run3", _full(settings, src, tmp_path / "plain"))
+
+
 def test_a_classifier_change_rescans_everything(settings: Settings, tmp_path: Path, opens: Counter[str]) -> None:
     src = _corpus(tmp_path / "src", 6)
     state = tmp_path / "state.db"
@@ -189,6 +269,44 @@ def test_a_second_run_on_the_same_state_is_refused(tmp_path: Path, cli_env: dict
     assert (
         run_cli(["scan", str(src), "--out", str(tmp_path / "o"), "--state", str(state), "-q"], cli_env).returncode == 0
     )
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("state.db", Path("state.db")),
+        ("/var/lib/ig/state.db", Path("/var/lib/ig/state.db")),
+        ("file:///var/lib/ig/state%20db", Path("/var/lib/ig/state db")),
+        ("file://localhost/var/lib/ig/state.db", Path("/var/lib/ig/state.db")),
+        ("sqlite:///relative/state.db", Path("relative/state.db")),
+        ("sqlite:////var/lib/ig/state.db", Path("/var/lib/ig/state.db")),
+    ],
+)
+def test_the_state_is_a_path_or_a_url(spec: str, expected: Path) -> None:
+    assert state_path(spec) == expected
+
+
+@pytest.mark.parametrize("spec", ["s3://bucket/state.db", "sqlite://host/x.db", "https://example.org/state.db"])
+def test_a_state_url_that_cannot_be_locked_in_place_is_refused(
+    spec: str, tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    with pytest.raises(StateError, match="state URL"):
+        state_path(spec)
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "scan.yaml").write_text(f"state: {spec}\n")
+    with pytest.raises(IngestguardError, match="state URL"):
+        load_settings(tmp_path / "cfg")
+    result = run_cli(
+        ["scan", str(_corpus(tmp_path / "src", 1)), "--out", str(tmp_path / "o"), "--state", spec], cli_env
+    )
+    assert result.returncode == 2 and "state URL" in result.stderr
+
+
+def test_a_state_url_in_the_config_is_used(settings: Settings, tmp_path: Path) -> None:
+    (tmp_path / "cfg").mkdir()
+    db = tmp_path / "nightly state.db"
+    (tmp_path / "cfg" / "scan.yaml").write_text(f"state: {db.as_uri()}\n")
+    assert load_settings(tmp_path / "cfg").scan.state == db
 
 
 def test_fail_on_conditions_and_metrics(tmp_path: Path, cli_env: dict[str, str]) -> None:

@@ -55,6 +55,7 @@ def test_xlsx_limits_and_corrupt_files(tmp_path: Path) -> None:
     units = extract(XlsxExtractor(), path, max_records=2)
     assert [type(u).__name__ for u in units] == ["Unit", "Unit", "UnitProblem"]
     assert isinstance(units[2], UnitProblem) and "max_records" in units[2].reason
+    assert units[2].limit == "max_records"  # so the object is partial, never reported as clean
     over = extract(XlsxExtractor(), path, max_record_bytes=10)
     assert all(isinstance(u, UnitProblem) and "max_record_bytes" in u.reason for u in over)
     bad = tmp_path / "bad.xlsx"
@@ -94,6 +95,10 @@ def test_pptx_slides_notes_tables_and_hidden_slides(tmp_path: Path) -> None:
     assert "Name\tCity" in fields(units[1])["text"]
     hidden = units[2]
     assert isinstance(hidden, Unit) and hidden.text == "" and secret_name in hidden.hidden_text
+    capped = extract(PptxExtractor(), path, max_records=1)
+    assert [type(u).__name__ for u in capped] == ["Unit", "UnitProblem"]
+    assert isinstance(capped[1], UnitProblem) and capped[1].limit == "max_records"
+    assert capped[1].reason == "limit max_records: slides after 1 not read"
 
 
 def test_rtf_text_with_its_code_page_and_not_rtf_fails(tmp_path: Path) -> None:
