@@ -23,7 +23,6 @@ from classifiers.base import Confidence, Finding
 from labels import Labeler
 from labels.consumers import ConsumerPolicy
 from labels.existing import honour
-from labels.manifest import decide
 from labels.taxonomy import Taxonomy
 from scanner.config import Settings
 from scanner.state import Change, Known, fingerprint
@@ -69,6 +68,8 @@ class ObjectResult:
             self.risks.update(doc.get("risks") or ())
             if policy is None:
                 continue
+            from labels.manifest import decide  # (signing and crypto: only when there are consumers)
+
             for consumer in policy.consumers:
                 decision = decide(consumer, doc, taxonomy)[0]
                 if _DECISION_RANK[decision] >= _DECISION_RANK[self.decisions.get(consumer.id, "allow")]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from urllib.parse import unquote
 
 from wcmatch import glob as wglob
@@ -45,23 +46,46 @@ def relative_path(root: str, uri: str) -> str:
     return unquote(rel)
 
 
+@dataclass(frozen=True, slots=True)
+class _Glob:
+    on_path: bool  # matched against the relative path (else the file name)
+    literals: tuple[str, ...]  # text any match must contain: checked before the regular expression
+    regex: re.Pattern[str]
+
+
+def _literals(pattern: str) -> tuple[str, ...]:
+    """The runs of plain characters between wildcards, without the slashes ``**`` may swallow
+    (``**/.git/**`` needs ``.git``); none for patterns with escapes or classes."""
+    if "\\" in pattern or "[" in pattern:
+        return ()
+    return tuple(run.strip("/") for run in re.split(r"[*?]+", pattern) if run.strip("/"))
+
+
 @functools.lru_cache(maxsize=64)
-def _matchers(patterns: tuple[str, ...]) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
-    """One regular expression for the patterns on the file name, one for those on the relative path
-    (wcmatch's translation, joined: matching pattern by pattern per object cost more than listing it)."""
-
-    def joined(group: list[str]) -> re.Pattern[str] | None:
-        if not group:
-            return None
-        positive, _ = wglob.translate(group, flags=_FLAGS)
-        return re.compile("|".join(f"(?:{p})" for p in positive))
-
-    return joined([p for p in patterns if "/" not in p]), joined([p for p in patterns if "/" in p])
+def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern[str] | None, tuple[_Glob, ...]]:
+    """Each pattern as wcmatch translates it, compiled once (per object, wcmatch's own matching cost
+    more than listing the object), and a gate: one search for any pattern's longest literal, which
+    must be in the path for any of them to match (None when a pattern has no literal)."""
+    globs = []
+    for pattern in patterns:
+        positive, _ = wglob.translate(pattern, flags=_FLAGS)
+        globs.append(_Glob("/" in pattern, _literals(pattern), re.compile("|".join(positive))))
+    gate = None
+    if globs and all(g.literals for g in globs):
+        gate = re.compile("|".join(re.escape(max(g.literals, key=len)) for g in globs))
+    return gate, tuple(globs)
 
 
 def _any(rel: str, patterns: Sequence[str]) -> bool:
-    names, paths = _matchers(tuple(patterns))
-    return bool((names is not None and names.match(rel.rsplit("/", 1)[-1])) or (paths is not None and paths.match(rel)))
+    gate, globs = _compiled(tuple(patterns))
+    if gate is not None and gate.search(rel) is None:
+        return False
+    name = rel.rsplit("/", 1)[-1]
+    for glob in globs:
+        target = rel if glob.on_path else name
+        if all(lit in target for lit in glob.literals) and glob.regex.match(target):
+            return True
+    return False
 
 
 def selected(rel: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
