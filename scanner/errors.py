@@ -7,6 +7,8 @@ show is ours (see :func:`describe_exception`).
 
 from __future__ import annotations
 
+import re
+
 
 class IngestguardError(Exception):
     """Root of every error ingestguard raises on purpose."""
@@ -72,6 +74,7 @@ _SAFE_MESSAGE_TYPES: tuple[type[BaseException], ...] = (
 )
 _SAFE_MESSAGE_MODULES = ("json", "zipfile", "gzip", "zlib", "lzma", "bz2", "pypdf", "zstandard", "docx")
 _MAX_REASON = 300
+_BYTES_LITERAL = re.compile(r"""\bb(['"])(?:\\.|(?!\1).)*\1""")
 
 
 def describe_exception(exc: BaseException) -> str:
@@ -85,8 +88,11 @@ def describe_exception(exc: BaseException) -> str:
     module = type(exc).__module__.split(".")[0]
     if isinstance(exc, IngestguardError):
         text = str(exc)
+    elif isinstance(exc, UnicodeEncodeError | UnicodeTranslateError):  # their message quotes the character
+        text = f"{kind}: position {exc.start}: {exc.reason}"
     elif isinstance(exc, _SAFE_MESSAGE_TYPES) or module in _SAFE_MESSAGE_MODULES:
-        text = f"{kind}: {exc}" if str(exc) else kind
+        # ... but some quote a few bytes of what they read ("Not a gzipped file (b'SE')"): dropped
+        text = _BYTES_LITERAL.sub("b'…'", f"{kind}: {exc}") if str(exc) else kind
     else:
         text = f"{module}.{kind}"
     text = " ".join(text.split())

@@ -33,7 +33,7 @@ from typing import IO, Any, BinaryIO, ClassVar, cast
 from scanner.config import Limits
 from scanner.errors import ExtractionError, IngestguardError, LimitExceededError, describe_exception
 from scanner.extractors.base import CountingReader, ExtractContext, SkipObject, spool
-from scanner.extractors.compression import RATIO_GRACE_BYTES, decompress
+from scanner.extractors.compression import RATIO_GRACE_BYTES, GuardedReader, decompress
 from scanner.units import Unit, UnitProblem
 
 #: Joins the paths of nested containers in a unit's ``member``.
@@ -103,50 +103,20 @@ class _Budget:
             raise self.exceeded
 
 
-class _MemberStream(io.RawIOBase):
-    """A member's bytes, counted against the member's and the object's limits.
+def _member_stream(inner: IO[bytes], budget: _Budget, compressed_size: int | None = None) -> GuardedReader:
+    """A member's bytes, counted against the member's limits and the whole object's budget.
 
     ``compressed_size`` is the member's size inside the archive when the archive compresses it: the output
     is held to ``max_compression_ratio`` times that.
-    Read errors of the archive library become value-free :class:`ExtractionError`.
     """
-
-    def __init__(self, inner: IO[bytes], budget: _Budget, compressed_size: int | None = None) -> None:
-        super().__init__()
-        self._inner = inner
-        self._budget = budget
-        self._compressed_size = compressed_size
-        self.count = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buf: bytearray | memoryview) -> int:  # type: ignore[override]
-        try:
-            data = self._inner.read(len(buf))
-        except IngestguardError:
-            raise
-        except Exception as exc:  # zipfile.BadZipFile (bad CRC), zlib.error, EOFError, NotImplementedError …
-            raise ExtractionError(f"corrupt archive member: {describe_exception(exc)}") from exc
-        n = len(data)
-        buf[:n] = data
-        self.count += n
-        limits = self._budget.limits
-        if self.count > limits.max_decompressed_bytes:
-            raise LimitExceededError(
-                "max_decompressed_bytes", f"member larger than {limits.max_decompressed_bytes} bytes"
-            )
-        compressed = self._compressed_size
-        if (
-            compressed is not None
-            and self.count > RATIO_GRACE_BYTES
-            and self.count / max(1, compressed) > limits.max_compression_ratio
-        ):
-            raise LimitExceededError(
-                "max_compression_ratio", f"member expands more than {limits.max_compression_ratio:g} times"
-            )
-        self._budget.add_bytes(n)
-        return n
+    return GuardedReader(
+        inner,
+        budget.limits,
+        compressed=lambda: compressed_size,
+        what="member",
+        corrupt="corrupt archive member",
+        on_read=budget.add_bytes,
+    )
 
 
 def _buffered(raw: io.RawIOBase) -> BinaryIO:
@@ -211,7 +181,7 @@ class _Archive:
         try:
             source = stream
             if choice.compression is not None:
-                source = _buffered(_MemberStream(decompress(choice.compression, stream, ctx.limits), budget))
+                source = _buffered(_member_stream(decompress(choice.compression, stream, ctx.limits), budget))
             extractor = choice.extractor()
             items = (
                 cast(_Archive, extractor).members(source, child, budget, depth=depth + 1)
@@ -272,7 +242,7 @@ class ZipExtractor(_Archive):
                         continue
                     with raw:
                         member = _buffered(
-                            _MemberStream(
+                            _member_stream(
                                 raw, budget, None if info.compress_type == zipfile.ZIP_STORED else info.compress_size
                             )
                         )
@@ -383,7 +353,7 @@ class TarExtractor(_Archive):
                 raw = archive.extractfile(info)
                 if raw is None:  # pragma: no cover - regular files always have data
                     continue
-                member = _buffered(_MemberStream(raw, budget))
+                member = _buffered(_member_stream(raw, budget))
                 yield from self._read_member(name, member, ctx, budget, depth)
 
     def _tar_problem(self, ctx: ExtractContext, info: tarfile.TarInfo) -> UnitProblem | None:

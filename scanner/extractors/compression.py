@@ -6,10 +6,11 @@ import bz2
 import gzip
 import io
 import lzma
+from collections.abc import Callable
 from typing import IO, Any, BinaryIO, cast
 
 from scanner.config import Limits
-from scanner.errors import ExtractionError, LimitExceededError
+from scanner.errors import ExtractionError, IngestguardError, LimitExceededError, describe_exception
 from scanner.extractors.base import CountingReader
 
 SUFFIXES = {".gz": "gzip", ".gzip": "gzip", ".zst": "zstd", ".zstd": "zstd", ".bz2": "bz2", ".xz": "xz"}
@@ -19,12 +20,31 @@ RATIO_GRACE_BYTES = 16 << 20
 
 
 class GuardedReader(io.RawIOBase):
-    """Counts decompressed bytes and stops a decompression bomb by size or by ratio."""
+    """Counts decompressed bytes and stops a decompression bomb by size or by ratio.
 
-    def __init__(self, inner: IO[bytes], compressed: CountingReader, limits: Limits) -> None:
+    ``compressed`` says how many compressed bytes the output came from so far (a live count for a
+    compressed file; an archive member's stored size; None: no ratio guard). ``what`` names the thing
+    in errors, and ``on_read`` hears of every block (an archive's budget for the whole object).
+    Errors of the decompressor become value-free :class:`ExtractionError`.
+    """
+
+    def __init__(
+        self,
+        inner: IO[bytes],
+        limits: Limits,
+        *,
+        compressed: Callable[[], int | None],
+        what: str = "stream",
+        corrupt: str = "corrupt compressed stream",
+        on_read: Callable[[int], None] | None = None,
+    ) -> None:
+        super().__init__()
         self._inner = inner
-        self._compressed = compressed
         self._limits = limits
+        self._compressed = compressed
+        self._what = what
+        self._corrupt = corrupt
+        self._on_read = on_read
         self.count = 0
 
     def readable(self) -> bool:
@@ -33,19 +53,26 @@ class GuardedReader(io.RawIOBase):
     def readinto(self, buf: bytearray | memoryview) -> int:  # type: ignore[override]
         try:
             data = self._inner.read(len(buf))
-        except (OSError, EOFError, lzma.LZMAError) as exc:
-            raise ExtractionError(f"corrupt compressed stream: {exc}") from exc
-        except Exception as exc:  # zstandard.ZstdError and friends
-            raise ExtractionError(f"corrupt compressed stream: {type(exc).__name__}") from exc
+        except IngestguardError:
+            raise
+        except Exception as exc:  # OSError (bad CRC, not gzip), EOFError, LZMAError, zstd and zip errors …
+            raise ExtractionError(f"{self._corrupt}: {describe_exception(exc)}") from exc
         n = len(data)
         buf[:n] = data
         self.count += n
-        if self.count > self._limits.max_decompressed_bytes:
-            raise LimitExceededError("max_decompressed_bytes", f"more than {self._limits.max_decompressed_bytes} bytes")
+        limits = self._limits
+        if self.count > limits.max_decompressed_bytes:
+            raise LimitExceededError(
+                "max_decompressed_bytes", f"{self._what} larger than {limits.max_decompressed_bytes} bytes"
+            )
         if self.count > RATIO_GRACE_BYTES:
-            ratio = self.count / max(1, self._compressed.count)
-            if ratio > self._limits.max_compression_ratio:
-                raise LimitExceededError("max_compression_ratio", f"ratio above {self._limits.max_compression_ratio:g}")
+            compressed = self._compressed()
+            if compressed is not None and self.count / max(1, compressed) > limits.max_compression_ratio:
+                raise LimitExceededError(
+                    "max_compression_ratio", f"{self._what} expands more than {limits.max_compression_ratio:g} times"
+                )
+        if self._on_read is not None:
+            self._on_read(n)
         return n
 
     def close(self) -> None:
@@ -72,4 +99,7 @@ def decompress(kind: str, raw: BinaryIO, limits: Limits) -> BinaryIO:
         inner = zstandard.ZstdDecompressor().stream_reader(source, read_across_frames=True)
     else:
         raise ExtractionError(f"unsupported compression '{kind}'")
-    return cast(BinaryIO, io.BufferedReader(GuardedReader(inner, compressed, limits), buffer_size=1 << 20))
+    return cast(
+        BinaryIO,
+        io.BufferedReader(GuardedReader(inner, limits, compressed=lambda: compressed.count), buffer_size=1 << 20),
+    )

@@ -118,9 +118,11 @@ class ParquetExtractor:
         limit = ctx.limits.max_document_bytes
         counted = CountingReader(stream, limit=limit, limit_name="max_document_bytes")
         seekable = spool(cast(BinaryIO, counted), limit=limit, limit_name="max_document_bytes")
+        # (a damaged footer can also name a column in bytes that are not UTF-8)
+        unreadable = (pa.ArrowException, OSError, UnicodeDecodeError)
         try:
             pfile = pq.ParquetFile(seekable)
-        except (pa.ArrowInvalid, OSError) as exc:
+        except unreadable as exc:
             raise ExtractionError("not a readable Parquet file") from exc
         if pfile.metadata.num_rows == 0:
             raise SkipObject("Parquet file has no rows")
@@ -133,5 +135,5 @@ class ParquetExtractor:
                         return
                     yield record_unit(ctx, self.format, index, row)
                     index += 1
-        except (pa.ArrowInvalid, OSError) as exc:
+        except unreadable as exc:
             raise ExtractionError(f"Parquet data unreadable after row {index}") from exc

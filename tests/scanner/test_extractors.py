@@ -234,6 +234,18 @@ def test_parquet_is_bounded_by_max_document_bytes(seekable: bool) -> None:
     assert len(units) == 500 and all(isinstance(u, Unit) for u in units)
 
 
+def test_parquet_with_a_column_name_that_is_not_utf8_fails_with_our_error() -> None:
+    """A damaged footer naming a column in bytes that are not UTF-8 (found by the fuzz test) used to
+    escape as pyarrow's UnicodeDecodeError."""
+    from scanner.extractors.tabular import ParquetExtractor
+
+    data = _parquet(3)
+    assert b"\x18\x04note" in data
+    damaged = data.replace(b"\x18\x04note", b"\x18\x04\x80ote", 1)
+    with pytest.raises(ExtractionError, match="Parquet"):
+        list(ParquetExtractor().extract(io.BufferedReader(io.BytesIO(damaged)), ctx("parquet")))
+
+
 class _NonSeekable(io.RawIOBase):
     def __init__(self, raw: io.BytesIO) -> None:
         self._raw = raw
