@@ -15,6 +15,7 @@ stylesheets by default (pygal) or are no longer maintained (leather).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -458,8 +459,31 @@ def _svg(width: int, height: int, title: str, desc: str, shapes: Sequence[Markup
 # --- the page ----------------------------------------------------------------------------------------
 
 
+class _TemplateCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept in the user's cache directory (compiling the page took longer than
+    rendering it); a cache that cannot be read or written is only a slower run."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError, ValueError, EOFError):
+            super().load_bytecode(bucket)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def _template_cache() -> jinja2.BytecodeCache | None:
+    directory = Path(os.environ.get("XDG_CACHE_HOME") or "~/.cache").expanduser() / "ingestguard" / "templates"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return _TemplateCache(str(directory))
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
+        bytecode_cache=_template_cache(),
         loader=jinja2.PackageLoader("scanner", "templates"),
         autoescape=True,  # every value from changes.json is untrusted text
         undefined=jinja2.StrictUndefined,

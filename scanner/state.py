@@ -215,13 +215,19 @@ class StateStore:
         except sqlite3.DatabaseError as exc:
             self._unlock()
             raise StateError(f"state {self.path} is not a usable SQLite database: {exc}") from exc
-        self._generation = (
-            self._db.execute(
-                "SELECT MAX(g) FROM (SELECT MAX(generation) AS g FROM objects "
-                "UNION ALL SELECT MAX(generation) FROM chunks)"
-            ).fetchone()[0]
-            or 0
-        )
+        last = self._db.execute("SELECT status FROM runs ORDER BY seq DESC LIMIT 1").fetchone()
+        self._clean = last is None or last[0] == "finished"  # else staged rows of a dead run may be left
+        recorded = self._db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        if self._clean and recorded is not None:  # every generation handed out so far is at most this
+            self._generation = int(recorded[0])
+        else:
+            self._generation = (
+                self._db.execute(
+                    "SELECT MAX(g) FROM (SELECT MAX(generation) AS g FROM objects "
+                    "UNION ALL SELECT MAX(generation) FROM chunks)"
+                ).fetchone()[0]
+                or 0
+            )
         pointer = self._snapshot_pointer()
         if pointer is not None:  # generations are never reused below a snapshot's highest (see scanner.snapshot)
             self._generation = max(self._generation, int(pointer["max_generation"]))
@@ -264,10 +270,11 @@ class StateStore:
         Staged rows of objects that were in flight when a run died are dropped here.
         """
         with self._transaction() as db:
-            db.execute(
-                "DELETE FROM chunks WHERE NOT EXISTS (SELECT 1 FROM objects o "
-                "WHERE o.uri = chunks.uri AND o.generation = chunks.generation)"
-            )
+            if not self._clean:  # only a run that did not finish leaves staged rows behind
+                db.execute(
+                    "DELETE FROM chunks WHERE NOT EXISTS (SELECT 1 FROM objects o "
+                    "WHERE o.uri = chunks.uri AND o.generation = chunks.generation)"
+                )
             last = db.execute("SELECT run_id, status, sources FROM runs ORDER BY seq DESC LIMIT 1").fetchone()
             if last is not None and last[1] == "running" and json.loads(last[2]) == list(sources):
                 return str(last[0]), True
@@ -281,10 +288,12 @@ class StateStore:
             return run_id, False
 
     def finish_run(self, run_id: str, summary: Mapping[str, Any]) -> None:
-        self._db.execute(
-            "UPDATE runs SET status='finished', finished=?, summary=? WHERE run_id=?",
-            (datetime.now(UTC).isoformat(), json.dumps(summary, default=str), run_id),
-        )
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE runs SET status='finished', finished=?, summary=? WHERE run_id=?",
+                (datetime.now(UTC).isoformat(), json.dumps(summary, default=str), run_id),
+            )
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (str(self._generation),))
 
     def run_started(self, run_id: str) -> str:
         row = self._db.execute("SELECT started FROM runs WHERE run_id=?", (run_id,)).fetchone()
