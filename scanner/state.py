@@ -29,7 +29,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote
 
 import orjson
@@ -95,10 +95,9 @@ class StateError(IngestguardError):
     """The state store cannot be used (locked by another run, unreadable, from a newer version)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Known:
-    """What the store remembers of one object (risks and decisions parsed when asked for: a rerun
-    compares versions and fingerprints of every object but the rest only of those that changed)."""
+class Known(NamedTuple):
+    """What the store remembers of one object (a row as it comes from SQLite: a rerun looks at the
+    version and fingerprints of every object; risks and decisions are parsed only for those that changed)."""
 
     uri: str
     version: str | None
@@ -180,10 +179,6 @@ def _unpack(blob: bytes) -> Any:
 _KNOWN_COLUMNS = "uri, version, content_sha256, scan_fp, label_fp, generation, status, label, risks, decisions"
 
 
-def _known(row: Sequence[Any]) -> Known:
-    return Known(*row)
-
-
 class StateStore:
     """One SQLite state database, locked for the lifetime of this object (use as a context manager)."""
 
@@ -232,7 +227,7 @@ class StateStore:
         if pointer is not None:  # generations are never reused below a snapshot's highest (see scanner.snapshot)
             self._generation = max(self._generation, int(pointer["max_generation"]))
         self._staged: dict[str, tuple[int, int]] = {}  # uri → (generation, next chunk seq)
-        self._known: dict[str, Known] = {}
+        self._known: dict[str, tuple[Any, ...]] = {}  # prefetched rows
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -326,14 +321,15 @@ class StateStore:
         count = self._db.execute("SELECT COUNT(*) FROM objects WHERE root=?", (root,)).fetchone()[0]
         if count > limit:
             return
-        for row in self._db.execute(f"SELECT {_KNOWN_COLUMNS} FROM objects WHERE root=?", (root,)):
-            self._known[row[0]] = _known(row)
+        self._known.update(
+            (row[0], row) for row in self._db.execute(f"SELECT {_KNOWN_COLUMNS} FROM objects WHERE root=?", (root,))
+        )
 
     def known(self, uri: str) -> Known | None:
-        if uri in self._known:
-            return self._known.pop(uri)
-        row = self._db.execute(f"SELECT {_KNOWN_COLUMNS} FROM objects WHERE uri=?", (uri,)).fetchone()
-        return None if row is None else _known(row)
+        row = self._known.pop(uri, None)
+        if row is None:
+            row = self._db.execute(f"SELECT {_KNOWN_COLUMNS} FROM objects WHERE uri=?", (uri,)).fetchone()
+        return None if row is None else Known._make(row)
 
     def stage(self, uri: str, documents: list[Row], findings: list[Row]) -> None:
         """Keep one chunk of an object's rows under its new generation (not yet current)."""
@@ -457,29 +453,6 @@ class StateStore:
                 yield _unpack(documents), _unpack(findings)
 
         return object_row, chunks()
-
-    def current(self, roots: Sequence[str]) -> Iterator[tuple[Row, list[tuple[list[Row], list[Row]]]]]:
-        """Every current object under ``roots``, in URI order: its object row and its row chunks
-        (one query per root, streamed)."""
-        for root in roots:
-            cursor = self._db.execute(
-                "SELECT o.uri, o.object_row, c.documents, c.findings FROM objects o "
-                "LEFT JOIN chunks c ON c.uri = o.uri AND c.generation = o.generation "
-                "WHERE o.root=? ORDER BY o.uri, c.seq",
-                (root,),
-            )
-            uri: str | None = None
-            object_row: Row = {}
-            chunks: list[tuple[list[Row], list[Row]]] = []
-            for row_uri, packed, documents, findings in cursor:
-                if row_uri != uri:
-                    if uri is not None:
-                        yield object_row, chunks
-                    uri, object_row, chunks = row_uri, _unpack(packed), []
-                if documents is not None:
-                    chunks.append((_unpack(documents), _unpack(findings)))
-            if uri is not None:
-                yield object_row, chunks
 
     def generations(self, roots: Sequence[str]) -> Iterator[tuple[str, int]]:
         """Every current object under ``roots`` with the generation of its rows, in output order."""
