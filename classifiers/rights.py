@@ -15,7 +15,10 @@ the unit's ``rights`` column and the access manifest judges:
 * ``robots:noai`` / ``robots:noimageai`` — in ``<meta name="robots">`` (``RIGHTS_AI_OPT_OUT``).
 * ``c2pa:<use>:<allowed|notAllowed|constrained>`` — an entry of a C2PA / CAWG
   ``training-mining`` assertion (``ai_training``, ``ai_generative_training``,
-  ``ai_inference``, ``data_mining``) in a manifest carried as JSON (``RIGHTS_C2PA_TDM``).
+  ``ai_inference``, ``data_mining``) in a manifest carried as JSON, or embedded in a binary file
+  and read by ``scanner.extractors.c2pa`` (``RIGHTS_C2PA_TDM``); for an embedded manifest also
+  ``c2pa:manifest:<trusted|untrusted|invalid|unreadable>`` (``invalid`` followed by c2pa's failure
+  codes, ``unreadable`` by the error's kind).
 
 A licence *discussed* in prose is not a header: headers, SPDX tags and CC marks count only
 where they stand at the start of a line (after comment markers), and "all rights reserved"
@@ -45,6 +48,9 @@ ENTITIES = frozenset({SPDX_ID, LICENCE_HEADER, CREATIVE_COMMONS, ALL_RESERVED, T
 
 #: Context word: the text is what an HTML page renders (markup in it is shown, not meant).
 RENDERED = "$rendered"
+#: Context word (and field): the text is what a C2PA manifest embedded in a binary file says
+#: (``scanner.extractors.c2pa``); only there does a ``c2pa.manifest: <state>`` line count.
+EMBEDDED_C2PA = "$c2pa"
 #: C2PA / CAWG uses of the training-and-data-mining assertion.
 C2PA_USES = ("ai_training", "ai_generative_training", "ai_inference", "data_mining")
 
@@ -163,6 +169,12 @@ _C2PA_JSON = re.compile(
     r"\"(?:c2pa|cawg)\.(?P<use>ai_training|ai_generative_training|ai_inference|data_mining)\"\s*:\s*\{[^{}]{0,2000}?"
     r"\"use\"\s*:\s*\"(?P<value>allowed|notAllowed|constrained)\"",
 )
+#: The validation state of an embedded manifest, as ``scanner.extractors.c2pa`` renders it.
+_C2PA_STATE = re.compile(
+    r"^c2pa\.manifest:[ \t]*(?P<state>trusted|untrusted|invalid|unreadable)"
+    r"(?:[ \t]+\((?P<why>[A-Za-z0-9.+_-]{1,300})\))?[ \t]*$",
+    _M,
+)
 #: The flattened form the scanner builds for JSON records: ``….entries.c2pa.ai_training.use: notAllowed``.
 _C2PA_FLAT = re.compile(
     r"(?:c2pa|cawg)\.(?P<use>ai_training|ai_generative_training|ai_inference|data_mining)\.use:[ \t]*"
@@ -234,6 +246,11 @@ class RightsClassifier:
             )
         if "training-mining" in lower or ".use:" in lower:
             out.extend(self._c2pa(text))
+        if EMBEDDED_C2PA in context:
+            out.extend(
+                Detection(C2PA_TDM, m.start(), m.end(), 0.95, self._state_signal(m["state"], m["why"]))
+                for m in _C2PA_STATE.finditer(text)
+            )
         return out
 
     # -- licences -------------------------------------------------------------------------------
@@ -333,6 +350,11 @@ class RightsClassifier:
                 if licence == "linked":
                     entity = LICENCE_HEADER
                 yield Detection(entity, m.start(), m.end(), 0.9, licence_signal(licence, families))
+
+    @staticmethod
+    def _state_signal(state: str, why: str | None) -> str:
+        """``c2pa:manifest:trusted``, ``…:untrusted``, ``…:invalid:<failure codes>``, ``…:unreadable:<error>``."""
+        return f"c2pa:manifest:{state}" + (f":{why}" if why and state in {"invalid", "unreadable"} else "")
 
     @staticmethod
     def _c2pa(text: str) -> Iterator[Detection]:

@@ -23,16 +23,17 @@ from classifiers.fingerprint import Fingerprinter
 from classifiers.markings import MarkingsClassifier
 from classifiers.ner import SpacyNerClassifier
 from classifiers.patterns import PatternPiiClassifier
-from classifiers.rights import RENDERED, RightsClassifier
+from classifiers.rights import EMBEDDED_C2PA, RENDERED, RightsClassifier
 from classifiers.risks import RiskClassifier
 from classifiers.runner import ClassifierSet
 from connectors import ConnectorRegistry, SourceObject
 from labels import Labeler
 from labels.existing import MANUAL_BELOW_CONTENT, LabelOutcome, honour
 from scanner.config import Settings
-from scanner.errors import IngestguardError, LimitExceededError, describe_exception
+from scanner.errors import ConfigError, IngestguardError, LimitExceededError, describe_exception
 from scanner.extractors import ExtractContext, SkipObject, choose, plugin_extractors
 from scanner.extractors.base import CountingReader
+from scanner.extractors.c2pa import C2paReader, available
 from scanner.extractors.compression import decompress
 from scanner.gating import NerGate
 from scanner.sharding import Shard, ShardReader
@@ -114,6 +115,25 @@ def build_classifiers(settings: Settings, key: bytes, *, profile: str | None = N
         window_overlap=cs.window.overlap,
         gate=gate,
     )
+
+
+def build_c2pa_reader(settings: Settings) -> C2paReader | None:
+    """The embedded-manifest reader the rights settings ask for; None when C2PA reading is off or
+    c2pa-python is not installed (media objects are then skipped with that reason)."""
+    rights = settings.classifiers.rights
+    if not rights.enabled or not rights.c2pa or not available():
+        return None
+    anchors = None
+    if rights.c2pa_trust_anchors:
+        try:
+            with open(rights.c2pa_trust_anchors, encoding="utf-8") as fh:
+                anchors = fh.read()
+        except OSError as exc:
+            raise ConfigError(
+                f"classifiers.yaml: rights.c2pa_trust_anchors: cannot read {rights.c2pa_trust_anchors} "
+                f"({exc.strerror}); expected a PEM file of root certificates"
+            ) from exc
+    return C2paReader(trust_anchors=anchors)
 
 
 def rights_signals(findings: list[Finding]) -> list[str]:
@@ -349,10 +369,13 @@ class Worker:
         self.labeler = Labeler(settings.labels)
         self.taxonomy = settings.labels.taxonomy
         self.rights = next((c for c in self.classifiers.classifiers if isinstance(c, RightsClassifier)), None)
+        self.c2pa = build_c2pa_reader(settings) if self.rights is not None else None
 
     def setup(self) -> None:
         plugin_extractors()  # a bad $INGESTGUARD_EXTRA_EXTRACTORS stops the worker here, not on its first object
         self.classifiers.setup()
+        if self.c2pa is not None:
+            self.c2pa.setup()
 
     # -- one task ---------------------------------------------------------------------------
 
@@ -429,7 +452,11 @@ class Worker:
             else:
                 stream = io.BufferedReader(counted, buffer_size=1 << 20)
             ctx = ExtractContext(
-                uri=obj.uri, format=choice.label, limits=limits, first_record=shard.first_record if shard else 0
+                uri=obj.uri,
+                format=choice.label,
+                limits=limits,
+                first_record=shard.first_record if shard else 0,
+                c2pa=self.c2pa,
             )
             for item in extractor.extract(stream, ctx):
                 if isinstance(item, UnitProblem):
@@ -470,6 +497,10 @@ class Worker:
             if meta and self.rights is not None:
                 for det, classifier, value in self.classifiers.detect_only(self.rights, meta, context=[META_FIELD]):
                     findings.append(self.classifiers.finding(det, classifier, value, field=META_FIELD, base=0))
+            if unit.embedded_rights and self.rights is not None:
+                embedded = self.classifiers.detect_only(self.rights, unit.embedded_rights, context=[EMBEDDED_C2PA])
+                for det, classifier, value in embedded:
+                    findings.append(self.classifiers.finding(det, classifier, value, field=EMBEDDED_C2PA, base=0))
         except Exception as exc:
             reason = describe_exception(exc)
             out.documents.append(document_row(unit, obj, status="failed", reason=reason, partial=True))
