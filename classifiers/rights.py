@@ -11,7 +11,8 @@ the unit's ``rights`` column and the access manifest judges:
   see :class:`classifiers.licences.LicenceFamily`; several are joined with ``+``.
 * ``tdm:reserved`` / ``tdm:policy`` — W3C TDMRep: ``<meta name="tdm-reservation" content="1">``
   or the ``tdm-reservation: 1`` header line, and ``tdm-policy`` (``RIGHTS_TDM_RESERVATION``).
-  The ``/.well-known/tdmrep.json`` form is a site file, not part of a document: not read.
+  The site-wide ``/.well-known/tdmrep.json`` and object metadata (the header form) are read by
+  ``scanner.tdmrep`` and passed here as header lines under the fields ``$tdmrep`` / ``$metadata``.
 * ``robots:noai`` / ``robots:noimageai`` — in ``<meta name="robots">`` (``RIGHTS_AI_OPT_OUT``).
 * ``c2pa:<use>:<allowed|notAllowed|constrained>`` — an entry of a C2PA / CAWG
   ``training-mining`` assertion (``ai_training``, ``ai_generative_training``,
@@ -163,6 +164,10 @@ _QUOTES = "\"'“”‘’«»`"
 _TAG = re.compile(r"<(?P<tag>meta|link|a)\b(?P<attrs>[^<>]{0,2000})>", _I)
 _ATTR = re.compile(r"(?P<name>[A-Za-z_:][-A-Za-z0-9_:.]*)\s*=\s*(?P<value>\"[^\"]*\"|'[^']*'|[^\s\"'>]+)")
 _TDM_HEADER = re.compile(r"^[ \t]*tdm-reservation[ \t]*:[ \t]*(?P<value>[01])[ \t]*$", _M | _I)
+#: ``tdm-policy: URL`` as a header line: only from object-level declarations (a site's tdmrep.json,
+#: object metadata), which the scanner passes with the context words ``$tdmrep`` / ``$metadata``.
+_TDM_POLICY_HEADER = re.compile(r"^[ \t]*tdm-policy[ \t]*:[ \t]*\S+[ \t]*$", _M | _I)
+DECLARED = frozenset({"$tdmrep", "$metadata"})
 
 _C2PA_LABEL = re.compile(r"(?:c2pa|cawg)\.training-mining", _I)
 _C2PA_JSON = re.compile(
@@ -246,6 +251,11 @@ class RightsClassifier:
             )
         if "training-mining" in lower or ".use:" in lower:
             out.extend(self._c2pa(text))
+        if DECLARED & set(context) and "tdm-policy" in lower:
+            out.extend(
+                Detection(TDM_RESERVATION, m.start(), m.end(), 0.9, "tdm:policy")
+                for m in _TDM_POLICY_HEADER.finditer(text)
+            )
         if EMBEDDED_C2PA in context:
             out.extend(
                 Detection(C2PA_TDM, m.start(), m.end(), 0.95, self._state_signal(m["state"], m["why"]))

@@ -57,6 +57,9 @@ class ScanTask:
     task_id: int
     obj: SourceObject
     shard: Shard | None = None
+    #: Rights declared outside the object's bytes (``scanner.tdmrep``): ``(field, header lines)`` that the
+    #: rights classifier reads for every unit of the object.
+    declared: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(slots=True)
@@ -391,7 +394,7 @@ class Worker:
         else:
             try:
                 object_sha = yield from self._extract_and_classify(
-                    obj, choice.extractor(), choice, out, tally, shard=task.shard
+                    obj, choice.extractor(), choice, out, tally, shard=task.shard, declared=task.declared
                 )
             except SkipObject as exc:
                 status, reason = self._end_early(obj, choice.label, "skipped", str(exc), out, tally, task.shard)
@@ -440,6 +443,7 @@ class Worker:
         tally: ObjectTally,
         *,
         shard: Shard | None = None,
+        declared: tuple[tuple[str, str], ...] = (),
     ) -> Generator[TaskOutput, None, str]:
         limits = self.settings.scan.limits
         raw = self.connectors.for_uri(obj.uri).open(obj)
@@ -464,7 +468,7 @@ class Worker:
                     # a unit stopped by a limit leaves the object partial: never reported as clean
                     tally.add(item.status, None, None, item.reason if item.limit else None, item.reason)
                 else:
-                    self._classify_unit(item, obj, out, tally)
+                    self._classify_unit(item, obj, out, tally, declared)
                 if len(out.documents) >= CHUNK_DOCUMENTS or len(out.findings) >= CHUNK_FINDINGS:
                     yield TaskOutput(out.task_id, out.documents, out.findings)
                     out.documents, out.findings = [], []
@@ -473,7 +477,14 @@ class Worker:
         finally:
             raw.close()
 
-    def _classify_unit(self, unit: Unit, obj: SourceObject, out: TaskOutput, tally: ObjectTally) -> None:
+    def _classify_unit(
+        self,
+        unit: Unit,
+        obj: SourceObject,
+        out: TaskOutput,
+        tally: ObjectTally,
+        declared: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         context = _context_words(unit)
         findings: list[Finding] = []
         try:
@@ -501,6 +512,10 @@ class Worker:
                 embedded = self.classifiers.detect_only(self.rights, unit.embedded_rights, context=[EMBEDDED_C2PA])
                 for det, classifier, value in embedded:
                     findings.append(self.classifiers.finding(det, classifier, value, field=EMBEDDED_C2PA, base=0))
+            if self.rights is not None:
+                for name, lines in declared:
+                    for det, classifier, value in self.classifiers.detect_only(self.rights, lines, context=[name]):
+                        findings.append(self.classifiers.finding(det, classifier, value, field=name, base=0))
         except Exception as exc:
             reason = describe_exception(exc)
             out.documents.append(document_row(unit, obj, status="failed", reason=reason, partial=True))
