@@ -144,6 +144,44 @@ def rights_signals(findings: list[Finding]) -> list[str]:
     return sorted({f.detector for f in findings if is_rights(f.entity_type)})
 
 
+#: Embedded-manifest states from least to most restrictive (the object's roll-up keeps the last seen).
+_C2PA_ORDER = ("trusted", "untrusted", "unreadable", "invalid")
+
+
+def rights_rollup(signals: set[str]) -> Row:
+    """An object's rights from all its units' signals, most restrictive wins: every licence family seen
+    (most restrictive first), whether any unit is TDM-reserved or opted out of AI (robots ``noai``), the
+    worst embedded C2PA manifest state, and the C2PA uses any unit does not allow (constrained included)."""
+    from classifiers.licences import LicenceFamily, family_text
+
+    families: set[LicenceFamily] = set()
+    states: set[str] = set()
+    not_allowed: set[str] = set()
+    for signal in signals:
+        kind, _, rest = signal.partition(":")
+        if kind == "licence":
+            for name in rest.rpartition(":")[2].split("+"):
+                try:
+                    families.add(LicenceFamily(name))
+                except ValueError:
+                    families.add(LicenceFamily.UNKNOWN)
+        elif kind == "c2pa":
+            use, _, value = rest.partition(":")
+            if use == "manifest":
+                states.add(value.partition(":")[0])
+            elif value != "allowed":
+                not_allowed.add(use)
+    state = max(states, key=lambda s: _C2PA_ORDER.index(s) if s in _C2PA_ORDER else len(_C2PA_ORDER), default=None)
+    return {
+        "licence_families": family_text(frozenset(families)).split("+") if families else [],
+        "tdm_reserved": "tdm:reserved" in signals,
+        "ai_opt_out": "robots:noai" in signals,
+        "c2pa_state": state,
+        "c2pa_not_allowed": sorted(not_allowed),
+        "signals": sorted(signals),
+    }
+
+
 def _meta_text(unit: Unit) -> str:
     """What only the rights classifier reads: the unit's rights markup, and for JSON records the fields of a
     C2PA/CAWG ``training-mining`` assertion as ``path: value`` lines (their keys name the uses)."""
@@ -243,6 +281,7 @@ class ObjectTally:
         self.conflict: str | None = None
         self.partial: list[str] = []
         self.first_failure: str | None = None
+        self.rights: set[str] = set()
 
     def add(
         self,
@@ -251,8 +290,11 @@ class ObjectTally:
         counts: Counter[str] | None,
         partial: str | None,
         reason: str | None = None,
+        rights: list[str] | None = None,
     ) -> None:
         self.units[status] += 1
+        if rights:
+            self.rights.update(rights)
         if status == "failed" and self.first_failure is None:
             self.first_failure = reason
         if counts:
@@ -281,6 +323,7 @@ class ObjectTally:
         if other.conflict and self.conflict != MANUAL_BELOW_CONTENT:
             self.conflict = other.conflict
         self.partial.extend(other.partial)
+        self.rights.update(other.rights)
         if self.first_failure is None:
             self.first_failure = other.first_failure
 
@@ -359,6 +402,8 @@ def finish_object(
         "metadata": dict(obj.metadata),
         "tags": dict(obj.tags),
         **(tally.label_columns() if status == "scanned" else ObjectTally().label_columns()),
+        # unknown (null) unless the object was read
+        "rights": rights_rollup(tally.rights) if status == "scanned" else None,
     }
 
 
@@ -526,6 +571,7 @@ class Worker:
             sha, size, partial = unit.text.sha256, unit.text.size_bytes, unit.text.partial
         outcome = honour(self.labeler.decide(findings), unit.existing_label, self.taxonomy)
         counts = Counter(f.entity_type for f in findings)
+        signals = rights_signals(findings)
         out.documents.append(
             document_row(
                 unit,
@@ -538,8 +584,8 @@ class Worker:
                 sha256=sha,
                 size=size,
                 partial=partial is not None,
-                rights=rights_signals(findings),
+                rights=signals,
             )
         )
         out.findings.extend(finding_row(unit, f) for f in findings)
-        tally.add("scanned", outcome, counts, partial)
+        tally.add("scanned", outcome, counts, partial, rights=signals)

@@ -203,6 +203,15 @@ def test_scan_rows_carry_the_embedded_signals(scanned: dict[str, Any]) -> None:
     assert docs["plain.pdf"]["rights"] == []
     plain = docs["plain.jpg"]
     assert plain["status"] == "skipped" and "no embedded C2PA manifest" in plain["reason"]
+    objects = {r["uri"].rsplit("/", 1)[-1]: r for r in pq.read_table(scanned["out"] / "objects.parquet").to_pylist()}
+    rolled = objects["tampered.jpg"]["rights"]
+    assert (rolled["c2pa_state"], rolled["c2pa_not_allowed"]) == ("invalid", ["ai_inference"])
+    rolled = objects["no-training.jpg"]["rights"]
+    assert (rolled["c2pa_state"], rolled["c2pa_not_allowed"]) == (
+        "untrusted",
+        ["ai_generative_training", "ai_training"],
+    )
+    assert objects["plain.jpg"]["rights"] is None  # skipped: not read, so unknown
     findings = [f for f in pq.read_table(scanned["out"] / "findings.parquet").to_pylist() if f["field"] == "$c2pa"]
     assert {f["entity_type"] for f in findings} == {"RIGHTS_C2PA_TDM"}
 
