@@ -11,11 +11,15 @@ the unit's ``rights`` column and the access manifest judges:
   see :class:`classifiers.licences.LicenceFamily`; several are joined with ``+``.
 * ``tdm:reserved`` / ``tdm:policy`` — W3C TDMRep: ``<meta name="tdm-reservation" content="1">``
   or the ``tdm-reservation: 1`` header line, and ``tdm-policy`` (``RIGHTS_TDM_RESERVATION``).
-  The ``/.well-known/tdmrep.json`` form is a site file, not part of a document: not read.
+  The site-wide ``/.well-known/tdmrep.json`` and object metadata (the header form) are read by
+  ``scanner.tdmrep`` and passed here as header lines under the fields ``$tdmrep`` / ``$metadata``.
 * ``robots:noai`` / ``robots:noimageai`` — in ``<meta name="robots">`` (``RIGHTS_AI_OPT_OUT``).
 * ``c2pa:<use>:<allowed|notAllowed|constrained>`` — an entry of a C2PA / CAWG
   ``training-mining`` assertion (``ai_training``, ``ai_generative_training``,
-  ``ai_inference``, ``data_mining``) in a manifest carried as JSON (``RIGHTS_C2PA_TDM``).
+  ``ai_inference``, ``data_mining``) in a manifest carried as JSON, or embedded in a binary file
+  and read by ``scanner.extractors.c2pa`` (``RIGHTS_C2PA_TDM``); for an embedded manifest also
+  ``c2pa:manifest:<trusted|untrusted|invalid|unreadable>`` (``invalid`` followed by c2pa's failure
+  codes, ``unreadable`` by the error's kind).
 
 A licence *discussed* in prose is not a header: headers, SPDX tags and CC marks count only
 where they stand at the start of a line (after comment markers), and "all rights reserved"
@@ -45,6 +49,9 @@ ENTITIES = frozenset({SPDX_ID, LICENCE_HEADER, CREATIVE_COMMONS, ALL_RESERVED, T
 
 #: Context word: the text is what an HTML page renders (markup in it is shown, not meant).
 RENDERED = "$rendered"
+#: Context word (and field): the text is what a C2PA manifest embedded in a binary file says
+#: (``scanner.extractors.c2pa``); only there does a ``c2pa.manifest: <state>`` line count.
+EMBEDDED_C2PA = "$c2pa"
 #: C2PA / CAWG uses of the training-and-data-mining assertion.
 C2PA_USES = ("ai_training", "ai_generative_training", "ai_inference", "data_mining")
 
@@ -157,11 +164,21 @@ _QUOTES = "\"'“”‘’«»`"
 _TAG = re.compile(r"<(?P<tag>meta|link|a)\b(?P<attrs>[^<>]{0,2000})>", _I)
 _ATTR = re.compile(r"(?P<name>[A-Za-z_:][-A-Za-z0-9_:.]*)\s*=\s*(?P<value>\"[^\"]*\"|'[^']*'|[^\s\"'>]+)")
 _TDM_HEADER = re.compile(r"^[ \t]*tdm-reservation[ \t]*:[ \t]*(?P<value>[01])[ \t]*$", _M | _I)
+#: ``tdm-policy: URL`` as a header line: only from object-level declarations (a site's tdmrep.json,
+#: object metadata), which the scanner passes with the context words ``$tdmrep`` / ``$metadata``.
+_TDM_POLICY_HEADER = re.compile(r"^[ \t]*tdm-policy[ \t]*:[ \t]*\S+[ \t]*$", _M | _I)
+DECLARED = frozenset({"$tdmrep", "$metadata"})
 
 _C2PA_LABEL = re.compile(r"(?:c2pa|cawg)\.training-mining", _I)
 _C2PA_JSON = re.compile(
     r"\"(?:c2pa|cawg)\.(?P<use>ai_training|ai_generative_training|ai_inference|data_mining)\"\s*:\s*\{[^{}]{0,2000}?"
     r"\"use\"\s*:\s*\"(?P<value>allowed|notAllowed|constrained)\"",
+)
+#: The validation state of an embedded manifest, as ``scanner.extractors.c2pa`` renders it.
+_C2PA_STATE = re.compile(
+    r"^c2pa\.manifest:[ \t]*(?P<state>trusted|untrusted|invalid|unreadable)"
+    r"(?:[ \t]+\((?P<why>[A-Za-z0-9.+_-]{1,300})\))?[ \t]*$",
+    _M,
 )
 #: The flattened form the scanner builds for JSON records: ``….entries.c2pa.ai_training.use: notAllowed``.
 _C2PA_FLAT = re.compile(
@@ -234,6 +251,16 @@ class RightsClassifier:
             )
         if "training-mining" in lower or ".use:" in lower:
             out.extend(self._c2pa(text))
+        if DECLARED & set(context) and "tdm-policy" in lower:
+            out.extend(
+                Detection(TDM_RESERVATION, m.start(), m.end(), 0.9, "tdm:policy")
+                for m in _TDM_POLICY_HEADER.finditer(text)
+            )
+        if EMBEDDED_C2PA in context:
+            out.extend(
+                Detection(C2PA_TDM, m.start(), m.end(), 0.95, self._state_signal(m["state"], m["why"]))
+                for m in _C2PA_STATE.finditer(text)
+            )
         return out
 
     # -- licences -------------------------------------------------------------------------------
@@ -333,6 +360,11 @@ class RightsClassifier:
                 if licence == "linked":
                     entity = LICENCE_HEADER
                 yield Detection(entity, m.start(), m.end(), 0.9, licence_signal(licence, families))
+
+    @staticmethod
+    def _state_signal(state: str, why: str | None) -> str:
+        """``c2pa:manifest:trusted``, ``…:untrusted``, ``…:invalid:<failure codes>``, ``…:unreadable:<error>``."""
+        return f"c2pa:manifest:{state}" + (f":{why}" if why and state in {"invalid", "unreadable"} else "")
 
     @staticmethod
     def _c2pa(text: str) -> Iterator[Detection]:

@@ -110,6 +110,11 @@ class RightsSettings(_Strict):
     """Licences, rights reservations, TDM and AI opt-outs, C2PA training-mining (classifiers/rights.py)."""
 
     enabled: bool = True
+    #: Read C2PA manifests embedded in images, video, audio and PDF (needs c2pa-python).
+    c2pa: bool = True
+    #: A PEM file of root certificates: manifests whose signer chains to one are ``trusted``
+    #: (otherwise a valid manifest is ``untrusted``). A relative path is taken from the working directory.
+    c2pa_trust_anchors: str | None = None
 
 
 class SecretsSettings(_Strict):

@@ -101,8 +101,10 @@ def decide(
 def rights_reasons(consumer: Consumer, signals: Iterable[str]) -> list[str]:
     """Why the unit's rights signals (``documents.rights``) deny it to ``consumer``: a licence family it
     does not take (``rights_licence_family:non-commercial``) and, when it respects opt-outs, a TDM
-    reservation (``rights_tdm_reserved``), a robots ``noai`` (``rights_noai``) or a C2PA/CAWG entry not
-    allowed for one of its uses (``rights_c2pa:ai_generative_training``; ``constrained`` is not allowed)."""
+    reservation (``rights_tdm_reserved``), a robots ``noai`` (``rights_noai``), a C2PA/CAWG entry not
+    allowed for one of its uses (``rights_c2pa:ai_generative_training``; ``constrained`` is not allowed) or
+    an embedded C2PA manifest that does not validate or a PDF container c2pa cannot read
+    (``rights_c2pa:manifest_invalid`` / ``rights_c2pa:manifest_unreadable``: deny by default)."""
     allowed = {str(f) for f in consumer.licence_families()}
     uses = consumer.c2pa_uses()
     reasons: list[str] = []
@@ -119,7 +121,10 @@ def rights_reasons(consumer: Consumer, signals: Iterable[str]) -> list[str]:
             reasons.append("rights_noai")
         elif kind == "c2pa":
             use, _, value = rest.partition(":")
-            if use in uses and value != "allowed":
+            state = value.partition(":")[0]
+            if use == "manifest" and state in {"invalid", "unreadable"}:
+                reasons.append(f"rights_c2pa:manifest_{state}")  # what it reserves cannot be known: deny
+            elif use in uses and value != "allowed":
                 reasons.append(f"rights_c2pa:{use}")
     return sorted(dict.fromkeys(reasons))
 

@@ -22,7 +22,7 @@ from connectors import ConnectorRegistry, ListingItem, ListingProblem, SourceObj
 from labels import Labeler
 from labels.consumers import ConsumerPolicy
 from labels.taxonomy import Taxonomy
-from scanner import snapshot
+from scanner import snapshot, tdmrep
 from scanner.config import Settings
 from scanner.errors import ConfigError
 from scanner.incremental import (
@@ -549,13 +549,18 @@ def _scan(
         listing = connectors.for_uri(root).iter_objects(root)
         first = next(listing, None)
         listings.append((root, key_root, itertools.chain([] if first is None else [first], listing)))
+    # TDMRep files at each root and above it (only when the rights classifier runs)
+    sites = {
+        root: tdmrep.load_sites(root, connectors) if settings.classifiers.rights.enabled else () for root in sources
+    }
+    object_fp: dict[str, str] = {}
 
-    def still_valid(item: SourceObject, known: Known | None) -> bool:
+    def still_valid(item: SourceObject, known: Known | None, fp: str) -> bool:
         return (
             known is not None
             and item.version is not None
             and known.version == item.version
-            and known.scan_fp == scan_fp
+            and known.scan_fp == fp
             and known.status != "failed"
         )
 
@@ -577,10 +582,15 @@ def _scan(
                 progress.listed(item)
                 known = store.known(item.uri) if store is not None else None
                 seen.add(item.uri)
-                if store is not None and known is not None and still_valid(item, known):
+                declared = tdmrep.declarations(item, sites[root]) if settings.classifiers.rights.enabled else ()
+                # a changed tdmrep.json rule or TDM metadata rescans the object, as a changed configuration does
+                item_fp = tdmrep.fingerprint(scan_fp, declared)
+                if item_fp != scan_fp:
+                    object_fp[item.uri] = item_fp
+                if store is not None and known is not None and still_valid(item, known, item_fp):
                     if known.label_fp != label_fp:
                         _relabel(
-                            store, item.uri, key_root, known, labeler, taxonomy, consumers, run_id, scan_fp, label_fp
+                            store, item.uri, key_root, known, labeler, taxonomy, consumers, run_id, item_fp, label_fp
                         )
                         counts["relabelled_from_findings"] += 1
                     unchanged.add(item.uri)
@@ -591,13 +601,13 @@ def _scan(
                 result = ObjectResult(key_root, known)
                 plan = _shard_plan(item, settings, connectors)
                 if plan is None:
-                    task = ScanTask(next(task_ids), item)
+                    task = ScanTask(next(task_ids), item, declared=declared)
                     in_flight[task.task_id] = (item, result)
                     yield task
                     continue
                 sharded[item.uri] = _Sharded(plan.sha256, [None] * len(plan.shards))
                 for shard in plan.shards:
-                    task = ScanTask(next(task_ids), item, shard)
+                    task = ScanTask(next(task_ids), item, shard, declared=declared)
                     in_flight[task.task_id] = (item, result)
                     yield task
         progress.listing_done()
@@ -647,7 +657,7 @@ def _scan(
             store.commit_object(
                 root=result.root,
                 object_row=output.object_row,
-                scan_fp=scan_fp,
+                scan_fp=object_fp.get(obj.uri, scan_fp),
                 label_fp=label_fp,
                 risks=sorted(result.risks),
                 decisions=result.decisions,

@@ -23,16 +23,17 @@ from classifiers.fingerprint import Fingerprinter
 from classifiers.markings import MarkingsClassifier
 from classifiers.ner import SpacyNerClassifier
 from classifiers.patterns import PatternPiiClassifier
-from classifiers.rights import RENDERED, RightsClassifier
+from classifiers.rights import EMBEDDED_C2PA, RENDERED, RightsClassifier
 from classifiers.risks import RiskClassifier
 from classifiers.runner import ClassifierSet
 from connectors import ConnectorRegistry, SourceObject
 from labels import Labeler
 from labels.existing import MANUAL_BELOW_CONTENT, LabelOutcome, honour
 from scanner.config import Settings
-from scanner.errors import IngestguardError, LimitExceededError, describe_exception
+from scanner.errors import ConfigError, IngestguardError, LimitExceededError, describe_exception
 from scanner.extractors import ExtractContext, SkipObject, choose, plugin_extractors
 from scanner.extractors.base import CountingReader
+from scanner.extractors.c2pa import C2paReader, available
 from scanner.extractors.compression import decompress
 from scanner.gating import NerGate
 from scanner.sharding import Shard, ShardReader
@@ -56,6 +57,9 @@ class ScanTask:
     task_id: int
     obj: SourceObject
     shard: Shard | None = None
+    #: Rights declared outside the object's bytes (``scanner.tdmrep``): ``(field, header lines)`` that the
+    #: rights classifier reads for every unit of the object.
+    declared: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(slots=True)
@@ -116,9 +120,66 @@ def build_classifiers(settings: Settings, key: bytes, *, profile: str | None = N
     )
 
 
+def build_c2pa_reader(settings: Settings) -> C2paReader | None:
+    """The embedded-manifest reader the rights settings ask for; None when C2PA reading is off or
+    c2pa-python is not installed (media objects are then skipped with that reason)."""
+    rights = settings.classifiers.rights
+    if not rights.enabled or not rights.c2pa or not available():
+        return None
+    anchors = None
+    if rights.c2pa_trust_anchors:
+        try:
+            with open(rights.c2pa_trust_anchors, encoding="utf-8") as fh:
+                anchors = fh.read()
+        except OSError as exc:
+            raise ConfigError(
+                f"classifiers.yaml: rights.c2pa_trust_anchors: cannot read {rights.c2pa_trust_anchors} "
+                f"({exc.strerror}); expected a PEM file of root certificates"
+            ) from exc
+    return C2paReader(trust_anchors=anchors)
+
+
 def rights_signals(findings: list[Finding]) -> list[str]:
     """The unit's rights signals (``licence:MIT:permissive``, ``tdm:reserved`` …): the rights detectors that fired."""
     return sorted({f.detector for f in findings if is_rights(f.entity_type)})
+
+
+#: Embedded-manifest states from least to most restrictive (the object's roll-up keeps the last seen).
+_C2PA_ORDER = ("trusted", "untrusted", "unreadable", "invalid")
+
+
+def rights_rollup(signals: set[str]) -> Row:
+    """An object's rights from all its units' signals, most restrictive wins: every licence family seen
+    (most restrictive first), whether any unit is TDM-reserved or opted out of AI (robots ``noai``), the
+    worst embedded C2PA manifest state, and the C2PA uses any unit does not allow (constrained included)."""
+    from classifiers.licences import LicenceFamily, family_text
+
+    families: set[LicenceFamily] = set()
+    states: set[str] = set()
+    not_allowed: set[str] = set()
+    for signal in signals:
+        kind, _, rest = signal.partition(":")
+        if kind == "licence":
+            for name in rest.rpartition(":")[2].split("+"):
+                try:
+                    families.add(LicenceFamily(name))
+                except ValueError:
+                    families.add(LicenceFamily.UNKNOWN)
+        elif kind == "c2pa":
+            use, _, value = rest.partition(":")
+            if use == "manifest":
+                states.add(value.partition(":")[0])
+            elif value != "allowed":
+                not_allowed.add(use)
+    state = max(states, key=lambda s: _C2PA_ORDER.index(s) if s in _C2PA_ORDER else len(_C2PA_ORDER), default=None)
+    return {
+        "licence_families": family_text(frozenset(families)).split("+") if families else [],
+        "tdm_reserved": "tdm:reserved" in signals,
+        "ai_opt_out": "robots:noai" in signals,
+        "c2pa_state": state,
+        "c2pa_not_allowed": sorted(not_allowed),
+        "signals": sorted(signals),
+    }
 
 
 def _meta_text(unit: Unit) -> str:
@@ -220,6 +281,7 @@ class ObjectTally:
         self.conflict: str | None = None
         self.partial: list[str] = []
         self.first_failure: str | None = None
+        self.rights: set[str] = set()
 
     def add(
         self,
@@ -228,8 +290,11 @@ class ObjectTally:
         counts: Counter[str] | None,
         partial: str | None,
         reason: str | None = None,
+        rights: list[str] | None = None,
     ) -> None:
         self.units[status] += 1
+        if rights:
+            self.rights.update(rights)
         if status == "failed" and self.first_failure is None:
             self.first_failure = reason
         if counts:
@@ -258,6 +323,7 @@ class ObjectTally:
         if other.conflict and self.conflict != MANUAL_BELOW_CONTENT:
             self.conflict = other.conflict
         self.partial.extend(other.partial)
+        self.rights.update(other.rights)
         if self.first_failure is None:
             self.first_failure = other.first_failure
 
@@ -336,6 +402,8 @@ def finish_object(
         "metadata": dict(obj.metadata),
         "tags": dict(obj.tags),
         **(tally.label_columns() if status == "scanned" else ObjectTally().label_columns()),
+        # unknown (null) unless the object was read
+        "rights": rights_rollup(tally.rights) if status == "scanned" else None,
     }
 
 
@@ -349,10 +417,13 @@ class Worker:
         self.labeler = Labeler(settings.labels)
         self.taxonomy = settings.labels.taxonomy
         self.rights = next((c for c in self.classifiers.classifiers if isinstance(c, RightsClassifier)), None)
+        self.c2pa = build_c2pa_reader(settings) if self.rights is not None else None
 
     def setup(self) -> None:
         plugin_extractors()  # a bad $INGESTGUARD_EXTRA_EXTRACTORS stops the worker here, not on its first object
         self.classifiers.setup()
+        if self.c2pa is not None:
+            self.c2pa.setup()
 
     # -- one task ---------------------------------------------------------------------------
 
@@ -368,7 +439,7 @@ class Worker:
         else:
             try:
                 object_sha = yield from self._extract_and_classify(
-                    obj, choice.extractor(), choice, out, tally, shard=task.shard
+                    obj, choice.extractor(), choice, out, tally, shard=task.shard, declared=task.declared
                 )
             except SkipObject as exc:
                 status, reason = self._end_early(obj, choice.label, "skipped", str(exc), out, tally, task.shard)
@@ -417,6 +488,7 @@ class Worker:
         tally: ObjectTally,
         *,
         shard: Shard | None = None,
+        declared: tuple[tuple[str, str], ...] = (),
     ) -> Generator[TaskOutput, None, str]:
         limits = self.settings.scan.limits
         raw = self.connectors.for_uri(obj.uri).open(obj)
@@ -429,7 +501,11 @@ class Worker:
             else:
                 stream = io.BufferedReader(counted, buffer_size=1 << 20)
             ctx = ExtractContext(
-                uri=obj.uri, format=choice.label, limits=limits, first_record=shard.first_record if shard else 0
+                uri=obj.uri,
+                format=choice.label,
+                limits=limits,
+                first_record=shard.first_record if shard else 0,
+                c2pa=self.c2pa,
             )
             for item in extractor.extract(stream, ctx):
                 if isinstance(item, UnitProblem):
@@ -437,7 +513,7 @@ class Worker:
                     # a unit stopped by a limit leaves the object partial: never reported as clean
                     tally.add(item.status, None, None, item.reason if item.limit else None, item.reason)
                 else:
-                    self._classify_unit(item, obj, out, tally)
+                    self._classify_unit(item, obj, out, tally, declared)
                 if len(out.documents) >= CHUNK_DOCUMENTS or len(out.findings) >= CHUNK_FINDINGS:
                     yield TaskOutput(out.task_id, out.documents, out.findings)
                     out.documents, out.findings = [], []
@@ -446,7 +522,14 @@ class Worker:
         finally:
             raw.close()
 
-    def _classify_unit(self, unit: Unit, obj: SourceObject, out: TaskOutput, tally: ObjectTally) -> None:
+    def _classify_unit(
+        self,
+        unit: Unit,
+        obj: SourceObject,
+        out: TaskOutput,
+        tally: ObjectTally,
+        declared: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         context = _context_words(unit)
         findings: list[Finding] = []
         try:
@@ -470,6 +553,14 @@ class Worker:
             if meta and self.rights is not None:
                 for det, classifier, value in self.classifiers.detect_only(self.rights, meta, context=[META_FIELD]):
                     findings.append(self.classifiers.finding(det, classifier, value, field=META_FIELD, base=0))
+            if unit.embedded_rights and self.rights is not None:
+                embedded = self.classifiers.detect_only(self.rights, unit.embedded_rights, context=[EMBEDDED_C2PA])
+                for det, classifier, value in embedded:
+                    findings.append(self.classifiers.finding(det, classifier, value, field=EMBEDDED_C2PA, base=0))
+            if self.rights is not None:
+                for name, lines in declared:
+                    for det, classifier, value in self.classifiers.detect_only(self.rights, lines, context=[name]):
+                        findings.append(self.classifiers.finding(det, classifier, value, field=name, base=0))
         except Exception as exc:
             reason = describe_exception(exc)
             out.documents.append(document_row(unit, obj, status="failed", reason=reason, partial=True))
@@ -480,6 +571,7 @@ class Worker:
             sha, size, partial = unit.text.sha256, unit.text.size_bytes, unit.text.partial
         outcome = honour(self.labeler.decide(findings), unit.existing_label, self.taxonomy)
         counts = Counter(f.entity_type for f in findings)
+        signals = rights_signals(findings)
         out.documents.append(
             document_row(
                 unit,
@@ -492,8 +584,8 @@ class Worker:
                 sha256=sha,
                 size=size,
                 partial=partial is not None,
-                rights=rights_signals(findings),
+                rights=signals,
             )
         )
         out.findings.extend(finding_row(unit, f) for f in findings)
-        tally.add("scanned", outcome, counts, partial)
+        tally.add("scanned", outcome, counts, partial, rights=signals)

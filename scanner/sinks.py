@@ -21,7 +21,8 @@ import pyarrow.parquet as pq
 #: 2: label provenance columns (``label_method``, ``content_label[_id]``, ``existing_label[_id|_method|_source]``,
 #: ``label_conflict``) appended to documents and objects; version-1 columns unchanged.
 #: 3: ``rights`` (the unit's rights signals, classifiers/rights.py) appended to documents; version-2 columns unchanged.
-SCHEMA_VERSION = "3"
+#: 4: ``rights`` (the roll-up of the units' rights signals, a struct) appended to objects; version-3 columns unchanged.
+SCHEMA_VERSION = "4"
 
 _COUNTS = pa.map_(pa.string(), pa.int64())
 
@@ -77,6 +78,18 @@ FINDINGS = pa.schema(
     ]
 )
 
+#: Appended in schema version 4 to objects: the units' rights signals rolled up, most restrictive wins.
+RIGHTS_ROLLUP = pa.struct(
+    [
+        pa.field("licence_families", pa.list_(pa.string())),
+        pa.field("tdm_reserved", pa.bool_()),
+        pa.field("ai_opt_out", pa.bool_()),
+        pa.field("c2pa_state", pa.string()),
+        pa.field("c2pa_not_allowed", pa.list_(pa.string())),
+        pa.field("signals", pa.list_(pa.string())),
+    ]
+)
+
 OBJECTS = pa.schema(
     [
         pa.field("uri", pa.string(), nullable=False),
@@ -97,6 +110,7 @@ OBJECTS = pa.schema(
         pa.field("metadata", pa.map_(pa.string(), pa.string())),
         pa.field("tags", pa.map_(pa.string(), pa.string())),
         *LABEL_PROVENANCE,
+        pa.field("rights", RIGHTS_ROLLUP),
     ]
 )
 

@@ -79,6 +79,9 @@ class Unit:
     ``meta_text`` carries rights markup a reader does not see and the text drops (an HTML
     page's ``<meta name="tdm-reservation">``, ``<meta name="robots">``, ``rel="license"``
     links, C2PA JSON): only the rights classifier reads it, as the field ``$meta``.
+    ``embedded_rights`` is what a C2PA manifest embedded in a binary container says (its
+    training-mining entries and validation state, see ``scanner.extractors.c2pa``): only the rights
+    classifier reads it, as the field ``$c2pa``.
     """
 
     uri: str
@@ -93,6 +96,7 @@ class Unit:
     hidden_text: str = ""
     existing_label: ExistingLabel | None = None
     meta_text: str = ""
+    embedded_rights: str = ""
 
     def field_at(self, offset: int) -> FieldSpan | None:
         """The field whose value contains ``offset`` (None for whole-file text)."""

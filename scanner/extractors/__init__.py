@@ -21,6 +21,7 @@ from types import MappingProxyType
 from scanner.errors import ConfigError
 from scanner.extractors.archives import TarExtractor, ZipExtractor
 from scanner.extractors.base import ExtractContext, Extractor, SkipObject
+from scanner.extractors.c2pa import AudioExtractor, ImageExtractor, VideoExtractor
 from scanner.extractors.compression import SUFFIXES
 from scanner.extractors.html import HtmlExtractor
 from scanner.extractors.jsonfmt import JsonExtractor, JsonLinesExtractor
@@ -61,6 +62,9 @@ _ALL: tuple[type[Extractor], ...] = (
     PptxExtractor,
     RtfExtractor,
     MsgExtractor,
+    ImageExtractor,
+    VideoExtractor,
+    AudioExtractor,
 )
 
 #: Extractor class by lower-case file extension.

@@ -177,7 +177,7 @@ class _Archive:
                 limit="max_archive_depth",
             )
             return
-        child = ExtractContext(uri=ctx.uri, format=choice.label, limits=ctx.limits)
+        child = ExtractContext(uri=ctx.uri, format=choice.label, limits=ctx.limits, c2pa=ctx.c2pa)
         try:
             source = stream
             if choice.compression is not None:

@@ -14,13 +14,16 @@ import io
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO, BinaryIO, ClassVar, Protocol
+from typing import IO, TYPE_CHECKING, BinaryIO, ClassVar, Protocol
 
 from charset_normalizer import from_bytes
 
 from scanner.config import Limits
 from scanner.errors import ExtractionError, LimitExceededError
 from scanner.units import Unit, UnitProblem
+
+if TYPE_CHECKING:
+    from scanner.extractors.c2pa import C2paReader
 
 
 class SkipObject(Exception):  # noqa: N818 - a control-flow signal, not an error
@@ -35,6 +38,8 @@ class ExtractContext:
     format: str
     limits: Limits
     first_record: int = 0  # record index of the first record read (a shard of a large record file)
+    #: Reads embedded C2PA manifests (built once per worker); None when c2pa-python is missing or rights are off.
+    c2pa: C2paReader | None = None
 
 
 class Extractor(Protocol):

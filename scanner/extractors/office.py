@@ -9,6 +9,7 @@ from typing import Any, BinaryIO, ClassVar
 
 from scanner.errors import ExtractionError, LimitExceededError
 from scanner.extractors.base import CountingReader, ExtractContext, SkipObject, spool
+from scanner.extractors.c2pa import read_embedded
 from scanner.extractors.mip import label_from_properties, package_label
 from scanner.units import ExistingLabel, Unit, UnitProblem
 
@@ -37,7 +38,7 @@ class PdfExtractor:
         with copy:
             if copy.read(5) != b"%PDF-":
                 raise ExtractionError("not a PDF (no %PDF- header)")
-            copy.seek(0)
+            embedded = read_embedded(ctx.c2pa, copy, "application/pdf")
             try:
                 reader = PdfReader(copy, strict=False)
                 if reader.is_encrypted:
@@ -79,6 +80,7 @@ class PdfExtractor:
             partial=partial,
             hidden_text="\n".join(hidden),
             existing_label=existing,
+            embedded_rights=embedded,
         )
 
 

@@ -24,9 +24,11 @@ from scanner.config import Limits, load_settings
 from scanner.errors import IngestguardError
 from scanner.extractors import BY_EXTENSION, ExtractContext, SkipObject, choose
 from scanner.extractors.base import CountingReader
+from scanner.extractors.c2pa import C2paReader, available
 from scanner.extractors.compression import decompress
 from scanner.pipeline import ScanTask, Worker
 from scanner.units import LazyText, Unit, UnitProblem
+from tests import c2pa_assets
 from tests.conftest import TEST_KEY
 from tests.hostile import pdf_bytes, zip_bytes
 
@@ -105,6 +107,10 @@ def _pptx() -> bytes:
     return buf.getvalue()
 
 
+_ENTRIES = {"ai_training": "notAllowed", "ai_inference": "allowed"}
+_C2PA = C2paReader() if available() else None
+
+
 @functools.cache
 def samples() -> dict[str, bytes]:
     """One valid sample per file name (so per extractor, compressed and archived forms included)."""
@@ -130,7 +136,15 @@ def samples() -> dict[str, bytes]:
         "a.tar.gz": gzip.compress(_tar()),
         "a.jsonl.gz": gzip.compress(jsonl),
     }
-    assert set(BY_EXTENSION.values()) <= {choose(name).extractor for name in out}, "every extractor has a sample"
+    if _C2PA is not None:  # media are read for their embedded C2PA manifest (signed with a throwaway test CA)
+        identity = c2pa_assets.signing_identity()
+        out["a.jpg"] = c2pa_assets.sign(identity, c2pa_assets.plain_image("JPEG"), "image/jpeg", _ENTRIES)
+        out["a.png"] = c2pa_assets.sign(identity, c2pa_assets.plain_image("PNG"), "image/png", _ENTRIES)
+        out["a.mp4"] = c2pa_assets.sign(identity, c2pa_assets.minimal_mp4(), "video/mp4", _ENTRIES)
+        out["a.wav"] = c2pa_assets.sign(identity, c2pa_assets.minimal_wav(), "audio/wav", _ENTRIES)
+    media = {"image", "video", "audio"} if _C2PA is None else set()
+    extractors = {cls for cls in BY_EXTENSION.values() if cls.format not in media}
+    assert extractors <= {choose(name).extractor for name in out}, "every extractor has a sample"
     return out
 
 
@@ -144,7 +158,7 @@ def extract_like_the_pipeline(name: str, data: bytes) -> list[Unit | UnitProblem
         stream = decompress(choice.compression, cast(BinaryIO, stream), LIMITS)
     items: list[Unit | UnitProblem] = []
     for item in choice.extractor().extract(
-        stream, ExtractContext(uri="memory://fuzz/" + name, format=choice.label, limits=LIMITS)
+        stream, ExtractContext(uri="memory://fuzz/" + name, format=choice.label, limits=LIMITS, c2pa=_C2PA)
     ):
         if isinstance(item, Unit) and isinstance(item.text, LazyText):
             for _ in item.text.chunks():
