@@ -37,6 +37,11 @@ _PIECES = [
     "12/31/1999",
     "742 Evergreen Terrace",
     "Hauptstraße 5",
+    "Koskikatu 25",
+    "Rue de Rivoli 12",
+    "12 Praça Nova",
+    "O’Brien Road",
+    "St. ",
     "Apt 4",
     "CONFIDENTIAL",
     "internal use only",
@@ -85,6 +90,12 @@ def test_markings_find_the_same_with_and_without_prefilter(settings: Settings, t
     plain.setup()
     plain._prefilter = Prefilter([None])
     assert filtered.classify(text) == plain.classify(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=texts)
+def test_addresses_find_the_same_with_and_without_prefilter(text: str) -> None:
+    assert StreetAddressClassifier().classify(text) == StreetAddressClassifier(prefilter=False).classify(text)
 
 
 @settings(max_examples=200, deadline=None)
