@@ -6,12 +6,13 @@ import itertools
 import re
 
 import pytest
+import regex
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from classifiers.addresses import StreetAddressClassifier
 from classifiers.markings import MarkingsClassifier
-from classifiers.patterns import PatternPiiClassifier
+from classifiers.patterns import PatternPiiClassifier, ascii_re2
 from classifiers.prefilter import Prefilter, around
 from classifiers.risks import _SENTENCE, RiskClassifier, _sentences_with_stems, _triggered
 from scanner.config import Settings
@@ -66,7 +67,7 @@ def pii(settings: Settings) -> tuple[PatternPiiClassifier, PatternPiiClassifier]
     filtered = PatternPiiClassifier(settings.classifiers.patterns)
     filtered.setup()
     assert filtered._prefilter is not None and filtered._prefilter.active
-    plain = PatternPiiClassifier(settings.classifiers.patterns)
+    plain = PatternPiiClassifier(settings.classifiers.patterns, shortcuts=False)
     plain.setup()
     plain._prefilter = Prefilter([None] * (len(plain._patterns) + len(plain._whole)))
     return filtered, plain
@@ -79,6 +80,41 @@ def test_pattern_recognizers_find_the_same_with_and_without_prefilter(
 ) -> None:
     filtered, plain = pii
     assert filtered.classify(text) == plain.classify(text)
+
+
+_ASCII_PIECES = [p for p in _PIECES if p.isascii()] + ["WWW1.", "a.co", "x-y.io/p(q)", "\v", "\x1c", '"', "'", "K"]
+ascii_texts = st.lists(
+    st.one_of(st.sampled_from(_ASCII_PIECES), st.text(alphabet=st.characters(max_codepoint=127), max_size=6)),
+    max_size=25,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=ascii_texts)
+def test_url_patterns_re2_twins_find_what_regex_finds_in_ascii_text(
+    pii: tuple[PatternPiiClassifier, PatternPiiClassifier], text: str
+) -> None:
+    filtered, _ = pii
+    twins = [p for p in filtered._patterns if p.ascii_twin is not None]
+    assert len(twins) == 4  # Presidio's four URL patterns
+    for p in twins:
+        expected = [m.span() for m in p.regex.finditer(text)]
+        assert [m.span() for m in p.ascii_twin.finditer(text.encode("ascii"))] == expected
+
+
+@pytest.mark.parametrize(
+    "source", [r"\bword", r"a.b", r"^x", r"x$", r"(?=a)b", r"(a)\1", r"a+?", r"\w+", r"[]a]", r"(?P<n>a)", "é"]
+)
+def test_ascii_re2_refuses_what_it_cannot_translate_exactly(source: str) -> None:
+    assert ascii_re2(source, 0) is None
+
+
+def test_ascii_re2_translates_classes_as_regex_reads_them() -> None:
+    twin = ascii_re2(r"(?i)x[^\s]\d(?:/\-)?", 0)
+    assert twin is not None
+    text = "X\x0b1 xa2/- xb3"  # \v is whitespace to regex, not to RE2's own \s
+    assert [m.span() for m in twin.finditer(text.encode())] == [(4, 9), (10, 13)]
+    assert [m.span() for m in regex.finditer(r"(?i)x[^\s]\d(?:/\-)?", text)] == [(4, 9), (10, 13)]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
