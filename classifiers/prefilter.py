@@ -36,6 +36,10 @@ MARGIN = 64
 #: Python ``re``/``regex`` flags Hyperscan understands.
 _IGNORECASE, _MULTILINE, _DOTALL, _VERBOSE = 2, 8, 16, 64
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+#: A bounded repeat with a large upper bound (``{0,8000}``): Hyperscan takes minutes to compile one or
+#: refuses it; the prefilter compiles ``{m,}`` instead, which matches more, as a prefilter may.
+_LARGE_REPEAT = re.compile(r"(?<!\\)\{(\d+),(\d+)\}")
+LARGE_BOUND = 1000
 _WS = regex.compile(r"\s")
 _WS_BACK = regex.compile(r"\s", flags=regex.REVERSE)
 
@@ -107,6 +111,8 @@ class Prefilter:
                 hs_flags = _hs_flags(hyperscan, own)
                 if own & _VERBOSE:
                     continue
+                if isinstance(source, str):
+                    source = _loosen(source)
                 if isinstance(source, str) and source.isascii() and _compiles(hyperscan, source, hs_flags):
                     sources[i] = (source, hs_flags)
             if sources:
@@ -140,6 +146,10 @@ class Prefilter:
 
             self._db.scan(data, match_event_handler=on_match)
         return Hits(ends, self._always, zones, text)
+
+
+def _loosen(source: str) -> str:
+    return _LARGE_REPEAT.sub(lambda m: f"{{{m[1]},}}" if int(m[2]) > LARGE_BOUND else m[0], source)
 
 
 def _hs_flags(hyperscan: Any, flags: int) -> int:
