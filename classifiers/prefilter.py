@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import regex
@@ -63,14 +63,20 @@ class Hits:
     _always: frozenset[int]
     _zones: tuple[tuple[int, int], ...]
     _text: str
+    #: The windows around the non-ASCII zones alone, shared by every pattern with no reported end.
+    _zone_spans: list[list[tuple[int, int]]] = field(default_factory=list)
 
     def spans(self, index: int) -> list[tuple[int, int]] | None:
         if index in self._always:
             return None
         ends = self._ends.get(index)
-        if not ends and not self._zones:
-            return []
-        return around(self._text, [(e, e) for e in ends or ()], zones=self._zones)
+        if not ends:
+            if not self._zones:
+                return []
+            if not self._zone_spans:
+                self._zone_spans.append(around(self._text, [], zones=self._zones))
+            return list(self._zone_spans[0])
+        return around(self._text, [(e, e) for e in ends], zones=self._zones)
 
     def ends(self, index: int) -> list[int] | None:
         """Offsets where the pattern may end a match (None: look everywhere). Non-ASCII zones are
