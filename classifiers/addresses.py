@@ -25,42 +25,22 @@ _TYPES = (
     r"Hill|Park|Walk|Loop|Pike|Path|Run|Point|Ridge|View|Heights"
 )
 _UNIT = r"(?:,?\s*(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|#)\.?\s*#?\w{1,6})?"
-_SUFFIXED_ASCII = (
-    r"strasse|str\.|weg|gasse|platz|allee|ring|damm|katu|tie|kuja|gatan|gata|vej|gade|laan|straat|"
+_NAME = r"(?:[A-Z][\w'’.-]*\s+){1,4}"
+_SUFFIXED = (
+    r"straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|katu|tie|kuja|gatan|vägen|väg|gata|vej|gade|laan|straat|"
     r"plein|gracht|utca|ulica|cesta|iela|gatve"
 )
-_LEADING_ASCII = r"Rue|Avenue|Boulevard|Via|Viale|Piazza|Calle|Avenida|Carrer|Rua|Plaza|Paseo|Chemin|Place"
+_LEADING = r"Rue|Avenue|Boulevard|Via|Viale|Piazza|Calle|Avenida|Carrer|Rua|Praça|Plaza|Paseo|Chemin|Place"
 
-
-def _sources(*, ascii_only: bool) -> tuple[str, ...]:
-    """The four address patterns; ``ascii_only`` leaves out every non-ASCII character and word.
-
-    The ASCII form is what the Hyperscan prefilter compiles (it reads text as ASCII): a match that
-    uses a left-out character contains a non-ASCII character, and the prefilter runs the exact
-    pattern around every non-ASCII character anyway.
-    """
-    word = r"[\w'.-]" if ascii_only else r"[\w'’.-]"
-    word_nodot = r"[\w'-]" if ascii_only else r"[\w'’-]"
-    capital = r"[A-Z]" if ascii_only else r"[A-ZÄÖÜÅ]"
-    suffixed = _SUFFIXED_ASCII if ascii_only else "straße|" + _SUFFIXED_ASCII.replace("gata|", "vägen|väg|gata|")
-    leading = _LEADING_ASCII if ascii_only else _LEADING_ASCII.replace("Rua|", "Rua|Praça|")
-    name = rf"(?:[A-Z]{word}*\s+){{1,4}}"
-    return (
-        rf"\b\d{{1,6}}[A-Za-z]?\s+{name}(?:{_TYPES})\b\.?{_UNIT}",
-        rf"\b{capital}{word_nodot}*(?:{suffixed})\s+\d{{1,5}}[a-zA-Z]?\b{_UNIT}",
-        rf"\b(?:{leading})\s+(?:{word_nodot}+\s+){{1,4}}?\d{{1,5}}[a-zA-Z]?\b{_UNIT}",
-        rf"\b\d{{1,5}}[a-zA-Z]?,?\s+(?:{leading})\s+(?:[A-Z]{word_nodot}*\s*){{1,4}}",
-    )
-
-
-_PATTERNS: tuple[tuple[str, re.Pattern[str], float], ...] = tuple(
-    (name, re.compile(source), score)
-    for name, source, score in zip(
-        ("number-name-type", "name-suffix-number", "leading-type-number", "number-leading-type"),
-        _sources(ascii_only=False),
-        (0.7, 0.7, 0.6, 0.6),
-        strict=True,
-    )
+_PATTERNS: tuple[tuple[str, re.Pattern[str], float], ...] = (
+    ("number-name-type", re.compile(rf"\b\d{{1,6}}[A-Za-z]?\s+{_NAME}(?:{_TYPES})\b\.?{_UNIT}"), 0.7),
+    (
+        "name-suffix-number",
+        re.compile(rf"\b[A-ZÄÖÜÅ][\w'’-]*(?:{_SUFFIXED})\s+\d{{1,5}}[a-zA-Z]?\b{_UNIT}", re.UNICODE),
+        0.7,
+    ),
+    ("leading-type-number", re.compile(rf"\b(?:{_LEADING})\s+(?:[\w'’-]+\s+){{1,4}}?\d{{1,5}}[a-zA-Z]?\b{_UNIT}"), 0.6),
+    ("number-leading-type", re.compile(rf"\b\d{{1,5}}[a-zA-Z]?,?\s+(?:{_LEADING})\s+(?:[A-Z][\w'’-]*\s*){{1,4}}"), 0.6),
 )
 _CONTEXT = re.compile(
     r"\b(?:address|addr|lives?|living|located|ship|shipping|deliver|delivery|mail|residence|home)\b", re.I
@@ -71,7 +51,7 @@ _DIGIT = re.compile(r"\d")
 
 @functools.cache
 def _prefilter() -> Prefilter:
-    return Prefilter(list(_sources(ascii_only=True)))
+    return Prefilter([regex for _, regex, _ in _PATTERNS])
 
 
 _WHOLE_TEXT = Prefilter([None] * len(_PATTERNS))

@@ -32,8 +32,9 @@ from scanner.errors import ClassifierError
 log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[a-z0-9#]+")
-#: Every URL match has a dot followed by a letter (``example.com``) or a scheme separator.
-_URL_TRIGGER = re.compile(r"\w\.[A-Za-z]|://")
+#: Every URL match has a dot after a letter, digit, dot or hyphen and before a letter (``example.com``,
+#: ``a..be``), or a scheme separator.
+_URL_TRIGGER = re.compile(r"[A-Za-z0-9.\-]\.[A-Za-z]|://")
 _PHONE_CANDIDATE = re.compile(r"\+?\(?\d[\d\s().\-/]{5,}\d")
 CONTEXT_BOOST = 0.35
 CONTEXT_FLOOR = 0.4
@@ -166,10 +167,9 @@ class PatternPiiClassifier:
         for i, p in enumerate(self._patterns):
             if not hits.any(i):
                 continue
-            spans = hits.spans(i)
             if p.ascii_twin is not None and data is not None:
                 matches = list(p.ascii_twin.finditer(data))
-            elif spans is None:
+            elif (spans := hits.spans(i)) is None:
                 matches = list(p.regex.finditer(text))
             else:
                 matches = [m for lo, hi in spans for m in p.regex.finditer(text, lo, hi)]

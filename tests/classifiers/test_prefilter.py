@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import re
+from random import Random
+from typing import Any
 
 import pytest
 import regex
@@ -13,9 +15,10 @@ from hypothesis import strategies as st
 from classifiers.addresses import StreetAddressClassifier
 from classifiers.markings import MarkingsClassifier
 from classifiers.patterns import PatternPiiClassifier, ascii_re2
-from classifiers.prefilter import Prefilter, around
+from classifiers.prefilter import Prefilter, around, stand_in
 from classifiers.risks import _SENTENCE, RiskClassifier, _sentences_with_stems, _triggered
 from scanner.config import Settings
+from tests.classifiers.sit_examples import GENERATORS, example
 
 pytest.importorskip("hyperscan")
 
@@ -71,6 +74,20 @@ _PIECES = [
     "Ｋ",
     "\u00a0",
     "—",
+    "’",
+    "“",
+    "\u212a",
+    "\u017f",
+    "\u0130",
+    "\u0131",
+    "²",
+    "\u0301",
+    "‿",
+    "\x1c",
+    "\x85",
+    "\u2028",
+    "ⓐ",
+    "\x7f",
     " ",
     "\n",
     ".",
@@ -196,3 +213,87 @@ def test_around_covers_every_span_and_ends_on_whitespace(text: str, spans: list[
     assert all(a[1] < b[0] for a, b in itertools.pairwise(out))
     for s, e in spans:
         assert any(lo <= s and e <= hi for lo, hi in out)
+
+
+# -- stand-ins for non-ASCII characters -----------------------------------------------------
+
+
+def _all_prefilters(settings: Settings) -> list[tuple[Prefilter, list[Any]]]:
+    """Every classifier's prefilter with the exact patterns whose matches it must report."""
+    from classifiers import addresses, risks, secrets
+    from classifiers.catalogue import SitClassifier
+
+    pii = PatternPiiClassifier(settings.classifiers.patterns)
+    pii.setup()
+    sit = SitClassifier(settings.classifiers.sit)
+    sit.setup()
+    markings = MarkingsClassifier(settings.classifiers.markings)
+    markings.setup()
+    assert pii._prefilter and sit._prefilter and markings._prefilter
+    url = [p for p in pii._patterns if p.trigger == "url"]
+    return [
+        (pii._prefilter, [None if p in url else p.regex for p in pii._patterns]),
+        (sit._prefilter, list(sit._regexes)),
+        (markings._prefilter, [markings._regex]),
+        (addresses._prefilter(), [r for _, r, _ in addresses._PATTERNS]),
+        (risks._stem_prefilter(), [None, *(r for _, r, _ in risks._PATTERNS)]),
+        (secrets._prefilter(), [s.regex for s in secrets.SPECS]),
+    ]
+
+
+@pytest.fixture(scope="module")
+def prefilters(settings: Settings) -> list[tuple[Prefilter, list[Any]]]:
+    return _all_prefilters(settings)
+
+
+_SIT_PIECES = [example(entity, Random(seed)) for entity in sorted(GENERATORS) for seed in (1, 2)]
+mixed_texts = st.lists(
+    st.one_of(st.sampled_from(_PIECES + _SIT_PIECES), st.text(min_size=1, max_size=6)), max_size=25
+).map("".join)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=mixed_texts)
+def test_every_exact_match_ends_where_the_prefilter_says_it_may(
+    prefilters: list[tuple[Prefilter, list[Any]]], text: str
+) -> None:
+    """The stand-ins' promise, pattern by pattern: each match of the exact pattern (non-ASCII text included) lies
+    inside a window the pattern is run in, and ends at a reported end or touches a zone it is run around."""
+    for k, (pf, exact) in enumerate(prefilters):
+        hits = pf.scan(text)
+        for i, rx in enumerate(exact):
+            ends, spans = hits.ends(i), hits.spans(i)
+            if rx is None or ends is None or spans is None:
+                continue
+            zones = [z for lo, hi in hits._zones_for(i) for z in range(lo, hi)]
+            for m in rx.finditer(text):
+                if m.end() == m.start():
+                    continue
+                where = (k, i, rx.pattern[:60], m.span())
+                assert any(lo <= m.start() and m.end() <= hi for lo, hi in spans), where
+                assert m.end() in ends or any(m.start() - 1 <= z <= m.end() for z in zones), where
+
+
+def test_stand_ins_keep_the_kind_of_character() -> None:
+    assert [stand_in(c) for c in "é٣\u00a0—’"] == ["a", "0", " ", "\x7f", "\x7f"]
+    # case-folds to ASCII, or the engines disagree (superscript two is \w to re, not to regex): no stand-in
+    assert [stand_in(c) for c in "\u212a\u017f\u0130\u0131²\u0301\x1c"] == [None] * 7
+
+
+@pytest.fixture(scope="module")
+def sit(settings: Settings) -> tuple[Any, Any]:
+    from classifiers.catalogue import SitClassifier
+
+    filtered = SitClassifier(settings.classifiers.sit)
+    filtered.setup()
+    plain = SitClassifier(settings.classifiers.sit)
+    plain.setup()
+    plain._prefilter = Prefilter([None] * len(plain._regexes))
+    return filtered, plain
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=mixed_texts)
+def test_sit_catalogue_finds_the_same_with_and_without_prefilter(sit: tuple[Any, Any], text: str) -> None:
+    filtered, plain = sit
+    assert filtered.classify(text) == plain.classify(text)
