@@ -17,6 +17,7 @@ and context words — and applies it in one cheap pass over the raw text:
 
 from __future__ import annotations
 
+import codecs
 import copy
 import logging
 import re
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from classifiers.base import Detection, context_hit, dedupe
-from classifiers.prefilter import Prefilter
+from classifiers.prefilter import Prefilter, stand_in
 from classifiers.settings import PatternSettings
 from scanner.errors import ClassifierError
 
@@ -163,7 +164,7 @@ class PatternPiiClassifier:
         lowered = ""
         field_words = {w for c in context for w in _WORD.findall(c.lower())}
         found: list[Detection] = []
-        data = text.encode("ascii") if text.isascii() else None
+        data = _twin_input(text)
         for i, p in enumerate(self._patterns):
             if not hits.any(i):
                 continue
@@ -240,6 +241,42 @@ class PatternPiiClassifier:
 _ASCII_CLASSES = {"s": "\\t\\n\\x0b\\f\\r ", "d": "0-9"}
 #: Escapes that mean the same in RE2 as in ``regex`` (a literal character).
 _LITERAL_ESCAPES = frozenset("-./\"'()[]{}?*+|\\")
+
+
+def _twin_input(text: str) -> bytes | None:
+    """What the URL patterns' RE2 twins read for ``text``, or None when they cannot read it exactly.
+
+    ASCII text as it is. In other text, a non-ASCII character the URL patterns can only take as "not
+    whitespace, not a bracket or quote" (``[^\\s()<>"']`` after the domain) becomes DEL, which they take
+    exactly so, and non-ASCII whitespace a space; a decimal digit (``www\\d``) or a character that case-folds
+    to ASCII (the Kelvin sign in a domain) has no such replacement: None.
+    """
+    if text.isascii():
+        return text.encode("ascii")
+    try:
+        return text.encode("ascii", _TWIN_ERRORS)
+    except _NoTwinError:
+        return None
+
+
+class _NoTwinError(ValueError):
+    """A character the twins cannot read exactly."""
+
+
+def _twin_chars(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeEncodeError):  # pragma: no cover - registered for encoding only
+        raise exc
+    out = []
+    for ch in exc.object[exc.start : exc.end]:
+        kind = stand_in(ch)
+        if kind not in (" ", "a", "\x7f"):
+            raise _NoTwinError
+        out.append(" " if kind == " " else "\x7f")
+    return "".join(out), exc.end
+
+
+_TWIN_ERRORS = "ingestguard-url-twin"
+codecs.register_error(_TWIN_ERRORS, _twin_chars)
 
 
 def ascii_re2(source: str, flags: int) -> Any:

@@ -675,14 +675,15 @@ class SecretsClassifier:
         it cannot tell which value is the password.
         """
         candidates: list[tuple[Detection, bool]] = []
-        lowered = text.lower()
+        lowered = ""
         hits = _prefilter().scan(text) if self._prefiltered else None
         for index, spec in self._specs:
-            needles = NEEDLES.get(spec.detector)
-            if needles is not None and not any(needle in lowered for needle in needles):
-                continue
             if hits is not None and not hits.any(index):
                 continue  # the prefilter saw no possible match: the full scan would find none
+            needles = NEEDLES.get(spec.detector)
+            lowered = lowered or text.lower()
+            if needles is not None and not any(needle in lowered for needle in needles):
+                continue
             for match in spec.regex.finditer(text):
                 span = _span(match, spec.groups)
                 if span is None or span[0] >= span[1]:

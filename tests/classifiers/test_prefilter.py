@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from classifiers.addresses import StreetAddressClassifier
 from classifiers.markings import MarkingsClassifier
-from classifiers.patterns import PatternPiiClassifier, ascii_re2
+from classifiers.patterns import PatternPiiClassifier, _twin_input, ascii_re2
 from classifiers.prefilter import Prefilter, around, stand_in
 from classifiers.risks import _SENTENCE, RiskClassifier, _sentences_with_stems, _triggered
 from scanner.config import Settings
@@ -88,6 +88,8 @@ _PIECES = [
     "\u2028",
     "ⓐ",
     "\x7f",
+    "ünï.cödé.de/päth",
+    "www١.x.com",
     " ",
     "\n",
     ".",
@@ -135,6 +137,21 @@ def test_url_patterns_re2_twins_find_what_regex_finds_in_ascii_text(
     for p in twins:
         expected = [m.span() for m in p.regex.finditer(text)]
         assert [m.span() for m in p.ascii_twin.finditer(text.encode("ascii"))] == expected
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=texts)
+def test_url_patterns_re2_twins_read_non_ascii_text_exactly_or_not_at_all(
+    pii: tuple[PatternPiiClassifier, PatternPiiClassifier], text: str
+) -> None:
+    filtered, _ = pii
+    data = _twin_input(text)
+    if data is None:
+        return
+    assert len(data) == len(text)
+    for p in filtered._patterns:
+        if p.ascii_twin is not None:
+            assert [m.span() for m in p.ascii_twin.finditer(data)] == [m.span() for m in p.regex.finditer(text)]
 
 
 @pytest.mark.parametrize(
