@@ -165,9 +165,12 @@ class PatternPiiClassifier:
         field_words = {w for c in context for w in _WORD.findall(c.lower())}
         found: list[Detection] = []
         data = _twin_input(text)
-        for i, p in enumerate(self._patterns):
-            if not hits.any(i):
-                continue
+        base = len(self._patterns)
+        candidates = hits.candidates(base + len(self._whole))
+        for i in candidates:
+            if i >= base:
+                break
+            p = self._patterns[i]
             if p.ascii_twin is not None and data is not None:
                 matches = list(p.ascii_twin.finditer(data))
             elif (spans := hits.spans(i)) is None:
@@ -190,11 +193,11 @@ class PatternPiiClassifier:
                 lowered = lowered or text.lower()
                 score = self._with_context(score, lowered, start, end, p.context, field_words)
                 found.append(Detection(p.entity, start, end, round(score, 4), f"{p.recognizer}:{p.name}"))
-        base = len(self._patterns)
-        for j, w in enumerate(self._whole):
-            if not hits.any(base + j):
+        for i in candidates:
+            if i < base:
                 continue
-            for start, end, score in self._run_whole(w, text, hits.spans(base + j)):
+            w = self._whole[i - base]
+            for start, end, score in self._run_whole(w, text, hits.spans(i)):
                 lowered = lowered or text.lower()
                 score = self._with_context(score, lowered, start, end, w.context, field_words)
                 found.append(Detection(w.entity, start, end, round(score, 4), type(w.recognizer).__name__))

@@ -121,6 +121,15 @@ class Hits:
             out.extend(range(lo + 1, hi + 1))
         return out
 
+    def candidates(self, count: int) -> list[int]:
+        """The indexes below ``count`` whose pattern may match, ascending (``any`` for each, in one go)."""
+        out = set(self._ends) | self._always
+        if self._hard:
+            return list(range(count))
+        if self._zones:
+            out.update(i for i in range(count) if i not in self._stand_in)
+        return sorted(i for i in out if i < count)
+
     def any(self, index: int) -> bool:
         """Whether the pattern can match anywhere (cheap: no windows built)."""
         return index in self._always or bool(self._ends.get(index)) or bool(self._zones_for(index))

@@ -314,3 +314,11 @@ def sit(settings: Settings) -> tuple[Any, Any]:
 def test_sit_catalogue_finds_the_same_with_and_without_prefilter(sit: tuple[Any, Any], text: str) -> None:
     filtered, plain = sit
     assert filtered.classify(text) == plain.classify(text)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=mixed_texts)
+def test_candidates_are_the_patterns_that_may_match(prefilters: list[tuple[Prefilter, list[Any]]], text: str) -> None:
+    for pf, exact in prefilters:
+        hits = pf.scan(text)
+        assert hits.candidates(len(exact)) == [i for i in range(len(exact)) if hits.any(i)]
