@@ -313,20 +313,23 @@ class RiskClassifier:
         found: list[Detection] = []
         hidden_field = "$hidden" in context
         hits = _stem_prefilter().scan(text)
-        spans = hits.spans(0) if hits.any(0) else []
+        # A pattern matching inside a sentence ends a match the prefilter reported in (start, end]; a
+        # sentence holding no such end scores 0 whatever its stems.
+        ends = [_sorted(hits.ends(1 + i)) for i in range(len(_PATTERNS))] if self._prefiltered else []
+        anywhere = None if not self._prefiltered or None in ends else sorted({e for x in ends if x for e in x})
+        spans = hits.spans(0) if hits.any(0) and anywhere != [] else []
         sentences = (
             _SENTENCE.finditer(text)
             if spans is None
             else (m for lo, hi in spans for m in _SENTENCE.finditer(text, lo, hi))
         )
-        ends: list[list[int] | None] = []
         for m in sentences:
+            if anywhere is not None and not _any_in(anywhere, m.start(), m.end()):
+                continue
             if not _triggered(m.group(0)):
                 continue
             only: list[int] | None = None
             if self._prefiltered:
-                # A pattern matching inside the sentence ends a match the prefilter reported in (start, end].
-                ends = ends or [_sorted(hits.ends(1 + i)) for i in range(len(_PATTERNS))]
                 only = [i for i, e in enumerate(ends) if e is None or _any_in(e, m.start(), m.end())]
             score, name = injection_score(m.group(0), only)
             if score >= THRESHOLD:
