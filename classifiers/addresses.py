@@ -54,11 +54,18 @@ def _prefilter() -> Prefilter:
     return Prefilter([regex for _, regex, _ in _PATTERNS])
 
 
+_WHOLE_TEXT = Prefilter([None] * len(_PATTERNS))
+
+
 class StreetAddressClassifier:
     """Street-address lines by pattern, with address words nearby raising the score."""
 
     name: ClassVar[str] = "addresses"
     expensive: ClassVar[bool] = False
+
+    def __init__(self, *, prefilter: bool = True) -> None:
+        #: False: every pattern over the whole text (the reference the prefiltered path must equal).
+        self._prefiltered = prefilter
 
     @property
     def entity_types(self) -> frozenset[str]:
@@ -70,7 +77,7 @@ class StreetAddressClassifier:
     def classify(self, text: str, *, context: Sequence[str] = ()) -> list[Detection]:
         if _DIGIT.search(text) is None:
             return []
-        hits = _prefilter().scan(text)
+        hits = (_prefilter() if self._prefiltered else _WHOLE_TEXT).scan(text)
         field_hit = any(_CONTEXT.search(c) for c in context)
         found: list[Detection] = []
         for i, (name, regex, score) in enumerate(_PATTERNS):

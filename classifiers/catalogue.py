@@ -243,9 +243,8 @@ class SitClassifier:
         around: dict[tuple[int, int], tuple[set[str], str]] = {}
         lowered = ""
         found: list[Detection] = []
-        for i, (rx, group) in enumerate(zip(self._regexes, self._groups, strict=True)):
-            if not hits.any(i):
-                continue
+        for i in hits.candidates(len(self._regexes)):
+            rx, group = self._regexes[i], self._groups[i]
             spans = hits.spans(i)
             if spans is None:
                 matches = list(rx.finditer(text))

@@ -17,6 +17,7 @@ and context words — and applies it in one cheap pass over the raw text:
 
 from __future__ import annotations
 
+import codecs
 import copy
 import logging
 import re
@@ -25,15 +26,16 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from classifiers.base import Detection, context_hit, dedupe
-from classifiers.prefilter import Prefilter
+from classifiers.prefilter import Prefilter, stand_in
 from classifiers.settings import PatternSettings
 from scanner.errors import ClassifierError
 
 log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[a-z0-9#]+")
-#: Every URL match has a dot followed by a letter (``example.com``) or a scheme separator.
-_URL_TRIGGER = re.compile(r"\w\.[A-Za-z]|://")
+#: Every URL match has a dot after a letter, digit, dot or hyphen and before a letter (``example.com``,
+#: ``a..be``), or a scheme separator.
+_URL_TRIGGER = re.compile(r"[A-Za-z0-9.\-]\.[A-Za-z]|://")
 _PHONE_CANDIDATE = re.compile(r"\+?\(?\d[\d\s().\-/]{5,}\d")
 CONTEXT_BOOST = 0.35
 CONTEXT_FLOOR = 0.4
@@ -55,6 +57,10 @@ class _Pattern:
     context: tuple[str, ...]
     recognizer: str
     trigger: str | None = None  # "url": the prefilter looks for the URL trigger instead of the pattern
+    #: An RE2 twin of ``regex`` for ASCII text (bytes), run over the whole text instead of the prefilter
+    #: windows: for patterns the prefilter cannot narrow (URLs, a large TLD alternation that backtracks
+    #: at every dotted name) a linear-time DFA over the whole text is cheaper than backtracking in windows.
+    ascii_twin: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +80,10 @@ class PatternPiiClassifier:
     name: ClassVar[str] = "pii"
     expensive: ClassVar[bool] = False
 
-    def __init__(self, settings: PatternSettings) -> None:
+    def __init__(self, settings: PatternSettings, *, shortcuts: bool = True) -> None:
         self._settings = settings
+        #: False: no RE2 twins, the phone recognizer over whole texts (the reference the fast paths must equal).
+        self._shortcuts = shortcuts
         self._patterns: list[_Pattern] = []
         self._whole: list[_Whole] = []
         self._entities = frozenset(settings.entities)
@@ -112,6 +120,7 @@ class PatternPiiClassifier:
                 bounded = type(rec).__name__ in _NEEDS_BOUNDARIES
                 for p in patterns:
                     source = f"(?<![A-Za-z0-9])(?:{p.regex})(?![A-Za-z0-9])" if bounded else p.regex
+                    trigger = _trigger_for(type(rec).__name__)
                     self._patterns.append(
                         _Pattern(
                             entity,
@@ -122,7 +131,8 @@ class PatternPiiClassifier:
                             rec.invalidate_result,
                             context,
                             str(getattr(rec, "name", type(rec).__name__)),
-                            _trigger_for(type(rec).__name__),
+                            trigger,
+                            ascii_re2(source, int(flags or 0)) if trigger == "url" and self._shortcuts else None,
                         )
                     )
             else:
@@ -154,11 +164,16 @@ class PatternPiiClassifier:
         lowered = ""
         field_words = {w for c in context for w in _WORD.findall(c.lower())}
         found: list[Detection] = []
-        for i, p in enumerate(self._patterns):
-            if not hits.any(i):
-                continue
-            spans = hits.spans(i)
-            if spans is None:
+        data = _twin_input(text)
+        base = len(self._patterns)
+        candidates = hits.candidates(base + len(self._whole))
+        for i in candidates:
+            if i >= base:
+                break
+            p = self._patterns[i]
+            if p.ascii_twin is not None and data is not None:
+                matches = list(p.ascii_twin.finditer(data))
+            elif (spans := hits.spans(i)) is None:
                 matches = list(p.regex.finditer(text))
             else:
                 matches = [m for lo, hi in spans for m in p.regex.finditer(text, lo, hi)]
@@ -178,11 +193,11 @@ class PatternPiiClassifier:
                 lowered = lowered or text.lower()
                 score = self._with_context(score, lowered, start, end, p.context, field_words)
                 found.append(Detection(p.entity, start, end, round(score, 4), f"{p.recognizer}:{p.name}"))
-        base = len(self._patterns)
-        for j, w in enumerate(self._whole):
-            if not hits.any(base + j):
+        for i in candidates:
+            if i < base:
                 continue
-            for start, end, score in self._run_whole(w, text, hits.spans(base + j)):
+            w = self._whole[i - base]
+            for start, end, score in self._run_whole(w, text, hits.spans(i)):
                 lowered = lowered or text.lower()
                 score = self._with_context(score, lowered, start, end, w.context, field_words)
                 found.append(Detection(w.entity, start, end, round(score, 4), type(w.recognizer).__name__))
@@ -223,6 +238,118 @@ class PatternPiiClassifier:
         if not hit:
             return score
         return min(1.0, max(score + CONTEXT_BOOST, CONTEXT_FLOOR))
+
+
+#: What ``\\s`` and ``\\d`` match in ASCII text under Python's ``regex`` (RE2's ``\\s`` has no ``\\v``).
+_ASCII_CLASSES = {"s": "\\t\\n\\x0b\\f\\r ", "d": "0-9"}
+#: Escapes that mean the same in RE2 as in ``regex`` (a literal character).
+_LITERAL_ESCAPES = frozenset("-./\"'()[]{}?*+|\\")
+
+
+def _twin_input(text: str) -> bytes | None:
+    """What the URL patterns' RE2 twins read for ``text``, or None when they cannot read it exactly.
+
+    ASCII text as it is. In other text, a non-ASCII character the URL patterns can only take as "not
+    whitespace, not a bracket or quote" (``[^\\s()<>"']`` after the domain) becomes DEL, which they take
+    exactly so, and non-ASCII whitespace a space; a decimal digit (``www\\d``) or a character that case-folds
+    to ASCII (the Kelvin sign in a domain) has no such replacement: None.
+    """
+    if text.isascii():
+        return text.encode("ascii")
+    try:
+        return text.encode("ascii", _TWIN_ERRORS)
+    except _NoTwinError:
+        return None
+
+
+class _NoTwinError(ValueError):
+    """A character the twins cannot read exactly."""
+
+
+def _twin_chars(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeEncodeError):  # pragma: no cover - registered for encoding only
+        raise exc
+    out = []
+    for ch in exc.object[exc.start : exc.end]:
+        kind = stand_in(ch)
+        if kind not in (" ", "a", "\x7f"):
+            raise _NoTwinError
+        out.append(" " if kind == " " else "\x7f")
+    return "".join(out), exc.end
+
+
+_TWIN_ERRORS = "ingestguard-url-twin"
+codecs.register_error(_TWIN_ERRORS, _twin_chars)
+
+
+def ascii_re2(source: str, flags: int) -> Any:
+    """An RE2 pattern that finds exactly what ``regex.compile(source, flags)`` finds in ASCII text, or None.
+
+    Only a plain subset is translated — literals, groups, alternation, greedy and bounded repeats,
+    classes, ``\\d`` and ``\\s`` — where RE2's leftmost-first matching is the backtracking engine's;
+    anything else (anchors, ``.``, ``\\b``, ``\\w``, look-arounds, back-references, lazy repeats)
+    gives None and the pattern keeps its ``regex`` path.
+    """
+    try:
+        import re2
+    except ImportError:  # pragma: no cover - google-re2 is a dependency
+        return None
+    if not source.isascii() or flags & ~(re.IGNORECASE | re.MULTILINE | re.DOTALL | re.UNICODE):
+        return None
+    out: list[str] = []
+    in_class = False
+    i = 0
+    if source.startswith("(?i)"):
+        flags |= re.IGNORECASE
+        i = 4
+    while i < len(source):
+        ch = source[i]
+        if ch == "\\":
+            nxt = source[i + 1 : i + 2]
+            if nxt in _ASCII_CLASSES:
+                body = _ASCII_CLASSES[nxt]
+                out.append(body if in_class else f"[{body}]")
+            elif nxt and nxt in _LITERAL_ESCAPES:
+                out.append(ch + nxt)
+            else:
+                return None
+            i += 2
+            continue
+        if in_class:
+            if ch == "]":
+                in_class = False
+            out.append(ch)
+        elif ch == "[":
+            in_class = True
+            out.append(ch)
+            if source[i + 1 : i + 2] == "^":
+                out.append("^")
+                i += 1
+            if source[i + 1 : i + 2] == "]":
+                return None  # a leading literal "]": not worth translating
+        elif ch == "(":
+            if source.startswith("(?:", i):
+                out.append("(?:")
+                i += 3
+                continue
+            if source.startswith("(?", i):
+                return None
+            out.append("(?:")  # no capture: only the whole match is used
+        elif ch in ".^$":
+            return None
+        elif ch in "*+?}" and source[i + 1 : i + 2] in ("?", "+"):
+            return None  # lazy or possessive
+        else:
+            out.append(ch)
+        i += 1
+    options = re2.Options()
+    options.case_sensitive = not flags & re.IGNORECASE
+    options.never_capture = True
+    options.max_mem = 64 << 20
+    try:
+        return re2.compile("".join(out).encode("ascii"), options)
+    except re2.error:
+        return None
 
 
 def _trigger_for(recognizer: str) -> str | None:

@@ -9,10 +9,19 @@ the original pattern ends at one of those offsets, so running the exact
 pattern in a window around each reported end finds exactly the matches a full
 scan finds (a property test checks it against the full scan).
 
-The text is handed to Hyperscan as one byte per character (non-ASCII characters
-become ``?``), which keeps offsets equal to ``str`` offsets; around every run of
-non-ASCII characters the exact patterns run unconditionally, since their
-Unicode semantics (``\\w``, ``\\d``, case folding) are not the prefilter's.
+The text is handed to Hyperscan as one byte per character, which keeps offsets
+equal to ``str`` offsets. A non-ASCII character becomes an ASCII stand-in of the
+same kind to both regex engines: ``a`` for a letter, ``0`` for a decimal digit,
+a space for whitespace, DEL for anything else that is neither a word character
+nor a space. For a pattern whose negated classes name none of these stand-ins
+(most of them), every match in the text is then a match of the prefilter's
+approximation in the stand-in text: a class that accepts the character accepts
+its stand-in, and ``\\b`` sees the same word boundaries.
+Characters that have no such stand-in (those that case-fold to ASCII, like the
+Kelvin sign; those ``re`` and ``regex`` classify differently; the ASCII
+separators ``\\x1c``–``\\x1f``, which are ``\\s`` to ``re`` but not to Hyperscan), and
+every non-ASCII character for the other patterns, are *zones*: around them the
+exact pattern runs unconditionally.
 
 Without Hyperscan (not installed, an unsupported CPU) or for a pattern it
 cannot compile, the pattern runs over the whole text: slower, never different.
@@ -20,22 +29,41 @@ cannot compile, the pattern runs over the whole text: slower, never different.
 
 from __future__ import annotations
 
+import codecs
+import functools
+import importlib
 import logging
 import re
+import threading
+import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import regex
 
 log = logging.getLogger(__name__)
 
+#: Python's own regex parser, to judge which patterns the stand-ins serve (see :func:`_stand_ins_serve`).
+_RE_PARSER: Any = importlib.import_module("re._parser")
+_RE_CONSTANTS: Any = importlib.import_module("re._constants")
+_CATEGORIES = frozenset(
+    getattr(_RE_CONSTANTS, f"CATEGORY_{name}")
+    for name in ("DIGIT", "NOT_DIGIT", "SPACE", "NOT_SPACE", "WORD", "NOT_WORD")
+)
+
 #: Characters kept on each side of a reported match end when the exact pattern runs (then widened
 #: to whitespace): longer than any match that contains whitespace.
 MARGIN = 64
 #: Python ``re``/``regex`` flags Hyperscan understands.
 _IGNORECASE, _MULTILINE, _DOTALL, _VERBOSE = 2, 8, 16, 64
-_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+#: Characters Hyperscan may not read as the exact engines do: non-ASCII, and the separators ``\\x1c``–``\\x1f``.
+_NON_ASCII = re.compile(r"[^\x00-\x1b\x20-\x7f]+")
+_SEPARATORS = "\x1c\x1d\x1e\x1f"
+#: A bounded repeat with a large upper bound (``{0,8000}``): Hyperscan takes minutes to compile one or
+#: refuses it; the prefilter compiles ``{m,}`` instead, which matches more, as a prefilter may.
+_LARGE_REPEAT = re.compile(r"(?<!\\)\{(\d+),(\d+)\}")
+LARGE_BOUND = 1000
 _WS = regex.compile(r"\s")
 _WS_BACK = regex.compile(r"\s", flags=regex.REVERSE)
 
@@ -57,30 +85,54 @@ class Hits:
 
     _ends: dict[int, list[int]]
     _always: frozenset[int]
-    _zones: tuple[tuple[int, int], ...]
+    _zones: tuple[tuple[int, int], ...]  # every run of non-ASCII characters (and ASCII separators)
     _text: str
+    #: Patterns the stand-ins serve; they need only the ``_hard`` zones.
+    _stand_in: frozenset[int] = frozenset()
+    #: Runs of characters without a stand-in.
+    _hard: tuple[tuple[int, int], ...] = ()
+    #: The windows around the zones alone (by id of the zone tuple), shared by patterns with no reported end.
+    _zone_spans: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+
+    def _zones_for(self, index: int) -> tuple[tuple[int, int], ...]:
+        return self._hard if index in self._stand_in else self._zones
 
     def spans(self, index: int) -> list[tuple[int, int]] | None:
         if index in self._always:
             return None
         ends = self._ends.get(index)
-        if not ends and not self._zones:
-            return []
-        return around(self._text, [(e, e) for e in ends or ()], zones=self._zones)
+        zones = self._zones_for(index)
+        if not ends:
+            if not zones:
+                return []
+            cached = self._zone_spans.get(id(zones))
+            if cached is None:
+                cached = self._zone_spans[id(zones)] = around(self._text, [], zones=zones)
+            return list(cached)
+        return around(self._text, [(e, e) for e in ends], zones=zones)
 
     def ends(self, index: int) -> list[int] | None:
-        """Offsets where the pattern may end a match (None: look everywhere). Non-ASCII zones are
-        reported as the ends of their characters, so callers that work from ends see them too."""
+        """Offsets where the pattern may end a match (None: look everywhere). Zones are reported as
+        the ends of their characters, so callers that work from ends see them too."""
         if index in self._always:
             return None
         out = list(self._ends.get(index, ()))
-        for lo, hi in self._zones:
+        for lo, hi in self._zones_for(index):
             out.extend(range(lo + 1, hi + 1))
         return out
 
+    def candidates(self, count: int) -> list[int]:
+        """The indexes below ``count`` whose pattern may match, ascending (``any`` for each, in one go)."""
+        out = set(self._ends) | self._always
+        if self._hard:
+            return list(range(count))
+        if self._zones:
+            out.update(i for i in range(count) if i not in self._stand_in)
+        return sorted(i for i in out if i < count)
+
     def any(self, index: int) -> bool:
         """Whether the pattern can match anywhere (cheap: no windows built)."""
-        return index in self._always or bool(self._ends.get(index)) or bool(self._zones)
+        return index in self._always or bool(self._ends.get(index)) or bool(self._zones_for(index))
 
 
 class Prefilter:
@@ -94,6 +146,7 @@ class Prefilter:
     def __init__(self, patterns: Sequence[str | Pattern | None], *, flags: int = 0) -> None:
         self._db: Any = None
         always = set(range(len(patterns)))
+        stand_in: set[int] = set()
         try:
             import hyperscan
         except ImportError:  # pragma: no cover - exercised where the wheel is missing
@@ -107,8 +160,14 @@ class Prefilter:
                 hs_flags = _hs_flags(hyperscan, own)
                 if own & _VERBOSE:
                     continue
-                if isinstance(source, str) and source.isascii() and _compiles(hyperscan, source, hs_flags):
-                    sources[i] = (source, hs_flags)
+                if not isinstance(source, str):
+                    continue
+                served = _stand_ins_serve(source, own)
+                ascii_source = _loosen(source) if source.isascii() else _ascii_form(source) if served else None
+                if ascii_source is not None and _compiles(hyperscan, ascii_source, hs_flags):
+                    sources[i] = (ascii_source, hs_flags)
+                    if served:
+                        stand_in.add(i)
             if sources:
                 self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
                 self._db.compile(
@@ -119,6 +178,7 @@ class Prefilter:
                 )
                 always -= set(sources)
         self._always = frozenset(always)
+        self._stand_in = frozenset(stand_in)
 
     @property
     def active(self) -> bool:
@@ -128,18 +188,149 @@ class Prefilter:
     def scan(self, text: str) -> Hits:
         ends: dict[int, list[int]] = {}
         zones: tuple[tuple[int, int], ...] = ()
+        hard: tuple[tuple[int, int], ...] = ()
         if self._db is not None and text:
             if text.isascii():
                 data = text.encode("ascii")
+                if any(sep in text for sep in _SEPARATORS):
+                    zones = hard = tuple(m.span() for m in _NON_ASCII.finditer(text))
             else:
-                data = text.encode("ascii", errors="replace")
-                zones = tuple(m.span() for m in _NON_ASCII.finditer(text))
+                runs: list[tuple[int, int]] = []
+                _RUNS.found = runs
+                data = text.encode("ascii", _ERRORS)
+                if any(sep in text for sep in _SEPARATORS):
+                    runs = [m.span() for m in _NON_ASCII.finditer(text)]
+                zones = tuple(runs)
+                hard = _hard_runs(text, zones)
 
             def on_match(pattern: int, _start: int, end: int, _flags: int, _ctx: Any) -> None:
                 ends.setdefault(pattern, []).append(end)
 
             self._db.scan(data, match_event_handler=on_match)
-        return Hits(ends, self._always, zones, text)
+        return Hits(ends, self._always, zones, text, self._stand_in, hard)
+
+
+#: The stand-in of a character that is neither a word character nor whitespace (and what characters without
+#: a stand-in become): DEL, which no pattern names, so a negated class that accepts the character accepts it too.
+_OTHER = "\x7f"
+#: Every stand-in; a negated class may name none of them (see :func:`_served`).
+_STAND_INS = ("a", "0", " ", _OTHER)
+
+
+@functools.cache
+def stand_in(ch: str) -> str | None:
+    """The ASCII character Hyperscan reads for ``ch``: of the same kind to ``re`` and to ``regex``
+    (word, decimal digit, whitespace, or none of them), or None when there is none."""
+    if ch.isascii():
+        return ch if ord(ch) not in range(0x1C, 0x20) else None
+    if any(c.isascii() for c in ch.lower() + ch.upper() + ch.casefold()):
+        return None  # case-folds to ASCII (the Kelvin sign, long s, dotless i): IGNORECASE would see it
+    kinds = [
+        (ch.isalnum() or ch == "_", bool(regex.match(r"\w", ch))),
+        (unicodedata.category(ch) == "Nd", bool(regex.match(r"\d", ch)), bool(re.match(r"\d", ch))),
+        (ch.isspace(), bool(regex.match(r"\s", ch)), bool(re.match(r"\s", ch))),
+    ]
+    if any(len(set(k)) > 1 for k in kinds):
+        return None  # the engines disagree
+    word, digit, space = (k[0] for k in kinds)
+    if digit:
+        return "0"
+    if word:
+        return "a"
+    return " " if space else _OTHER
+
+
+def _ascii_form(source: str) -> str | None:
+    """``source`` with each non-ASCII character replaced by its stand-in (DEL when it has none, as in the
+    text Hyperscan reads), so a pattern with accented words is prefiltered too; None when a non-ASCII
+    character bounds a class range (``[à-ÿ]``), which stand-ins cannot keep."""
+    if regex.search(r"[^\x00-\x7f]-[^\]]|[^\\\[]-[^\x00-\x7f]", source):
+        return None
+    return _loosen("".join(ch if ch.isascii() else _source_char(stand_in(ch) or _OTHER) for ch in source))
+
+
+def _source_char(ch: str) -> str:
+    return "\\x7f" if ch == _OTHER else re.escape(ch)
+
+
+def _hard_runs(text: str, runs: Sequence[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """The runs of characters without a stand-in, inside the zones ``runs``."""
+    out: list[tuple[int, int]] = []
+    for lo, hi in runs:
+        for i in range(lo, hi):
+            if stand_in(text[i]) is None:
+                if out and out[-1][1] == i:
+                    out[-1] = (out[-1][0], i + 1)
+                else:
+                    out.append((i, i + 1))
+    return tuple(out)
+
+
+#: Where the ``ascii`` codec's error handler records the runs it replaced (one list per thread).
+_RUNS = threading.local()
+_ERRORS = "ingestguard-stand-in"
+
+
+def _replace_with_stand_ins(exc: UnicodeError) -> tuple[str, int]:
+    """Encoding error handler: a run of non-ASCII characters becomes their stand-ins, and is recorded."""
+    if not isinstance(exc, UnicodeEncodeError):  # pragma: no cover - registered for encoding only
+        raise exc
+    _RUNS.found.append((exc.start, exc.end))
+    return "".join(stand_in(ch) or _OTHER for ch in exc.object[exc.start : exc.end]), exc.end
+
+
+codecs.register_error(_ERRORS, _replace_with_stand_ins)
+
+
+def _stand_ins_serve(source: str, flags: int) -> bool:
+    """Whether every negated class of the pattern accepts a stand-in whenever it accepts a character the
+    stand-in stands for: a negated class may hold ``\\w``/``\\d``/``\\s`` (a character and its stand-in are
+    of the same kind) but no stand-in itself, in any case.
+
+    Judged on Python's ``re`` parse of the source; a pattern ``re`` cannot parse is not served.
+    """
+    try:
+        tree = _RE_PARSER.parse(source, flags & (_IGNORECASE | _MULTILINE | _DOTALL | _VERBOSE))
+    except (re.error, OverflowError, RecursionError, ValueError):  # syntax only ``regex`` knows: judged unsafe
+        return False
+    return _served(tree)
+
+
+def _names_a_stand_in(lo: int, hi: int) -> bool:
+    return any(lo <= ord(form) <= hi for r in _STAND_INS for form in {r, r.upper()})
+
+
+def _served(items: Any) -> bool:
+    c = _RE_CONSTANTS
+    for op, av in items:
+        if op is c.GROUPREF_EXISTS or (op is c.NOT_LITERAL and _names_a_stand_in(av, av)):
+            return False
+        if op is c.IN and av and av[0][0] is c.NEGATE:
+            for kind, arg in av[1:]:
+                if kind is c.CATEGORY and arg in _CATEGORIES:
+                    continue
+                if kind is c.LITERAL and not _names_a_stand_in(arg, arg):
+                    continue
+                if kind is c.RANGE and not _names_a_stand_in(*arg):
+                    continue
+                return False
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            if not _served(av[2]):
+                return False
+        elif op is c.SUBPATTERN:
+            if not _served(av[3]):
+                return False
+        elif op is c.BRANCH:
+            if not all(_served(branch) for branch in av[1]):
+                return False
+        elif op is c.ATOMIC_GROUP and not _served(av):
+            return False
+        # ASSERT / ASSERT_NOT: Hyperscan's approximation drops look-arounds, so what they hold is moot.
+    return True
+
+
+def _loosen(source: str) -> str:
+    return _LARGE_REPEAT.sub(lambda m: f"{{{m[1]},}}" if int(m[2]) > LARGE_BOUND else m[0], source)
 
 
 def _hs_flags(hyperscan: Any, flags: int) -> int:

@@ -17,9 +17,10 @@
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import ClassVar
 
 import regex as regex_module
@@ -205,9 +206,18 @@ _STEMS = (
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\u180e\ufeff\U000E0000-\U000E007F]")
 
 
+def _unanchored(source: str) -> str:
+    """``source`` without its line anchors: a sentence is searched on its own, where ``^`` and ``$`` match at
+    its edges, so the prefilter (which reads the whole text) must not require a line break there."""
+    return source.replace("|^\\s*", "|\\s*").replace("\\s*$|", "\\s*|")
+
+
 @functools.cache
 def _stem_prefilter() -> Prefilter:
-    return Prefilter(["|".join(re.escape(stem) for stem in _STEMS)], flags=re.IGNORECASE)
+    """Index 0: any stem; index ``1 + i``: where injection pattern ``i`` may end a match (one pass for both)."""
+    sources = ["|".join(re.escape(stem) for stem in _STEMS)]
+    sources += [_unanchored(regex.pattern) for _, regex, _ in _PATTERNS]
+    return Prefilter(sources, flags=re.IGNORECASE)
 
 
 def _sentences_with_stems(text: str) -> Iterator[re.Match[str]]:
@@ -229,6 +239,16 @@ def _sentences_with_stems(text: str) -> Iterator[re.Match[str]]:
                     yield m
                     last_end = m.end()
                 break
+
+
+def _sorted(ends: list[int] | None) -> list[int] | None:
+    return None if ends is None else sorted(ends)
+
+
+def _any_in(ends: list[int], lo: int, hi: int) -> bool:
+    """Whether a sorted list holds a value in ``(lo, hi]``."""
+    i = bisect.bisect_right(ends, lo)
+    return i < len(ends) and ends[i] <= hi
 
 
 def _triggered(sentence: str) -> bool:
@@ -256,10 +276,13 @@ def decode_tags(text: str) -> str:
     return "".join(chr(ord(ch) - 0xE0000) for ch in text if 0xE0020 <= ord(ch) <= 0xE007E)
 
 
-def injection_score(sentence: str) -> tuple[float, str]:
-    """The score of one sentence and the strongest pattern that fired."""
+def injection_score(sentence: str, only: Collection[int] | None = None) -> tuple[float, str]:
+    """The score of one sentence and the strongest pattern that fired; ``only``: the indexes of the patterns
+    that can match in it (the others are known not to)."""
     total, best, best_weight = 0.0, "", 0.0
-    for name, regex, weight in _PATTERNS:
+    for i, (name, regex, weight) in enumerate(_PATTERNS):
+        if only is not None and i not in only:
+            continue
         if regex.search(sentence):
             total += weight
             if weight > best_weight:
@@ -275,6 +298,10 @@ class RiskClassifier:
     name: ClassVar[str] = "risks"
     expensive: ClassVar[bool] = False
 
+    def __init__(self, *, prefilter: bool = True) -> None:
+        #: False: every pattern searched in every triggered sentence (the reference the prefiltered path must equal).
+        self._prefiltered = prefilter
+
     @property
     def entity_types(self) -> frozenset[str]:
         return frozenset({PROMPT_INJECTION, HIDDEN_TEXT, EXFIL_LINK})
@@ -286,16 +313,25 @@ class RiskClassifier:
         found: list[Detection] = []
         hidden_field = "$hidden" in context
         hits = _stem_prefilter().scan(text)
-        spans = hits.spans(0) if hits.any(0) else []
+        # A pattern matching inside a sentence ends a match the prefilter reported in (start, end]; a
+        # sentence holding no such end scores 0 whatever its stems.
+        ends = [_sorted(hits.ends(1 + i)) for i in range(len(_PATTERNS))] if self._prefiltered else []
+        anywhere = None if not self._prefiltered or None in ends else sorted({e for x in ends if x for e in x})
+        spans = hits.spans(0) if hits.any(0) and anywhere != [] else []
         sentences = (
             _SENTENCE.finditer(text)
             if spans is None
             else (m for lo, hi in spans for m in _SENTENCE.finditer(text, lo, hi))
         )
         for m in sentences:
+            if anywhere is not None and not _any_in(anywhere, m.start(), m.end()):
+                continue
             if not _triggered(m.group(0)):
                 continue
-            score, name = injection_score(m.group(0))
+            only: list[int] | None = None
+            if self._prefiltered:
+                only = [i for i, e in enumerate(ends) if e is None or _any_in(e, m.start(), m.end())]
+            score, name = injection_score(m.group(0), only)
             if score >= THRESHOLD:
                 start = m.start() + len(m.group(0)) - len(m.group(0).lstrip())
                 end = m.start() + len(m.group(0).rstrip())

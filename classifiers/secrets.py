@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import math
@@ -35,6 +36,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from classifiers.base import Detection
+from classifiers.prefilter import Prefilter
 from scanner.errors import ConfigError
 
 #: A validator sees the whole match and the spec's base score; it returns the score to report, or None to reject.
@@ -598,6 +600,13 @@ NEEDLES: dict[str, tuple[str, ...]] = {
     "secret-assignment": ("secret", "token", "key"),
 }
 
+
+@functools.cache
+def _prefilter() -> Prefilter:
+    """One Hyperscan pass tells which detectors can match a text at all (compiled once per process)."""
+    return Prefilter([spec.regex for spec in SPECS])
+
+
 #: Every entity type this module can report.
 ENTITY_TYPES: frozenset[str] = frozenset(spec.entity_type for spec in SPECS)
 
@@ -638,21 +647,25 @@ class SecretsClassifier:
 
     name: ClassVar[str] = "secrets"
 
-    def __init__(self, *, enabled_types: Collection[str] | None = None) -> None:
+    def __init__(self, *, enabled_types: Collection[str] | None = None, prefilter: bool = True) -> None:
         if enabled_types is not None:
             unknown = sorted(set(enabled_types) - ENTITY_TYPES)
             if unknown:
                 raise ConfigError(f"secrets classifier: unknown entity types {', '.join(unknown)}")
         wanted = ENTITY_TYPES if enabled_types is None else frozenset(enabled_types)
-        self._specs = tuple(spec for spec in SPECS if spec.entity_type in wanted)
-        self._types = frozenset(spec.entity_type for spec in self._specs)
+        self._specs = tuple((i, spec) for i, spec in enumerate(SPECS) if spec.entity_type in wanted)
+        self._types = frozenset(spec.entity_type for _, spec in self._specs)
+        #: False: no Hyperscan pass, every detector whose needles are present runs (the reference path).
+        self._prefiltered = prefilter
 
     @property
     def entity_types(self) -> frozenset[str]:
         return self._types
 
     def setup(self) -> None:
-        """Nothing to load: the patterns are compiled when the module is imported."""
+        """Compile the prefilter (the patterns themselves are compiled when the module is imported)."""
+        if self._prefiltered:
+            _prefilter()
 
     def classify(self, text: str, *, context: Sequence[str] = ()) -> list[Detection]:
         """Find secrets in ``text``.
@@ -662,9 +675,13 @@ class SecretsClassifier:
         it cannot tell which value is the password.
         """
         candidates: list[tuple[Detection, bool]] = []
-        lowered = text.lower()
-        for spec in self._specs:
+        lowered = ""
+        hits = _prefilter().scan(text) if self._prefiltered else None
+        for index, spec in self._specs:
+            if hits is not None and not hits.any(index):
+                continue  # the prefilter saw no possible match: the full scan would find none
             needles = NEEDLES.get(spec.detector)
+            lowered = lowered or text.lower()
             if needles is not None and not any(needle in lowered for needle in needles):
                 continue
             for match in spec.regex.finditer(text):

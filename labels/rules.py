@@ -125,6 +125,8 @@ class Labeler:
         self._default = policy.taxonomy.get(policy.default_label)
         self._groups = policy.resolved_groups()
         self._rules = sorted(((policy.taxonomy.get(r.label), r) for r in policy.rules), key=lambda lr: -lr[0].priority)
+        #: Entity globs of the rules, expanded once (not on every decision).
+        self._expanded: dict[str, frozenset[str]] = {}
 
     def decide(self, findings: Sequence[Finding]) -> LabelDecision:
         for label, rule in self._rules:
@@ -151,7 +153,12 @@ class Labeler:
             return any(self._holds(c, findings, wild) for c in cond.any)
         if isinstance(cond, AllOf):
             return all(self._holds(c, findings, wild) for c in cond.all)
-        targets = frozenset(expand(cond.entity)) if cond.entity is not None else self._groups[cond.group or ""]
+        if cond.entity is not None:
+            targets = self._expanded.get(cond.entity)
+            if targets is None:
+                targets = self._expanded[cond.entity] = frozenset(expand(cond.entity))
+        else:
+            targets = self._groups[cond.group or ""]
         hits = [f for f in findings if f.entity_type in targets and f.confidence.rank >= cond.min_confidence.rank]
         count = len({f.fingerprint for f in hits}) if cond.distinct else len(hits)
         if wild.count and not targets.isdisjoint(wild.types):

@@ -761,3 +761,30 @@ def test_flipping_a_character_breaks_the_checksum(token_rng: random.Random, inde
         assert [(d.entity_type, d.start, d.end) for d in after] == [("SECRET_GITHUB_TOKEN", 0, 40)]
         assert after[0].score < original.score
         assert after[0].score < 0.75
+
+
+# --------------------------------------------------------------------------- prefilter
+
+#: The reference: every detector whose needles are present runs over the whole text.
+PLAIN = SecretsClassifier(prefilter=False)
+
+
+@pytest.mark.parametrize("case", POSITIVES, ids=[c.id for c in POSITIVES])
+def test_prefilter_keeps_every_positive(case: Case, rng: random.Random, fake: Faker) -> None:
+    text, _ = case.build(rng, fake)
+    for wrapped in (text, f"Prose before. {text} ünïcode after", text.replace("\n", "\u00a0\n")):
+        assert CLASSIFIER.classify(wrapped) == PLAIN.classify(wrapped)
+
+
+@pytest.mark.parametrize(("case_id", "build"), NEGATIVES, ids=[n[0] for n in NEGATIVES])
+def test_prefilter_keeps_every_negative(
+    case_id: str, build: Callable[[random.Random, Faker], str], rng: random.Random, fake: Faker
+) -> None:
+    text = build(rng, fake)
+    assert CLASSIFIER.classify(text) == PLAIN.classify(text)
+
+
+@_FAST
+@given(_TEXT)
+def test_prefiltered_and_full_scans_find_the_same(text: str) -> None:
+    assert CLASSIFIER.classify(text) == PLAIN.classify(text)
