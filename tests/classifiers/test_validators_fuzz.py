@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from classifiers.addresses import StreetAddressClassifier
@@ -304,6 +304,8 @@ IBAN_SHAPES = {
 
 @CHECKSUM
 @given(seed=st.integers(0, 2**32), country=st.sampled_from(sorted(IBAN_SHAPES)), grouped=st.booleans())
+@example(seed=3620997, country="BE", grouped=False)  # "...9223 today" passed mod-97 with the next word in it
+@example(seed=3620997, country="BE", grouped=True)
 def test_iban_mod97_every_single_digit_corruption_is_rejected(
     patterns: PatternPiiClassifier, seed: int, country: str, grouped: bool
 ) -> None:
