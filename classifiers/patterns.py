@@ -374,4 +374,3 @@ def _iban_ok(value: str) -> bool:
     except ValidationError:
         return False
     return True
-

@@ -71,16 +71,19 @@ _SPDX = re.compile(
     _LINE + r"(?P<tag>SPDX-License-Identifier:)[ \t]*(?P<expr>[A-Za-z0-9.+\-() ]+?)[ \t]*(?:\*/|-->|\*\)|$)", _M
 )
 
-#: (licence id or None to decide from the match, pattern) for licence headers.
-_HEADERS: tuple[tuple[str | None, re.Pattern[str]], ...] = (
+#: (licence id or None to decide from the match, a word every match holds, pattern) for licence headers;
+#: the word (lower case, never split by a line break) is looked for first, the pattern only where it is.
+_HEADERS: tuple[tuple[str | None, str, re.Pattern[str]], ...] = (
     (
         "MIT",
+        "hereby",
         re.compile(_LINE + r"Permission is hereby granted,? free of charge,? to any person obtaining a copy", _M | _I),
     ),
-    ("Apache-2.0", re.compile(_LINE + r"Licensed under the Apache License,? Version 2\.0", _M | _I)),
-    ("Apache-2.0", re.compile(_LINE + r"Apache License\s*\n[ \t]*Version 2\.0, January 2004", _M)),
+    ("Apache-2.0", "apache", re.compile(_LINE + r"Licensed under the Apache License,? Version 2\.0", _M | _I)),
+    ("Apache-2.0", "apache", re.compile(_LINE + r"Apache License\s*\n[ \t]*Version 2\.0, January 2004", _M)),
     (
         None,
+        "redistribute",
         re.compile(
             _LINE
             + _words("This (?:program|library|file) is free software[:;,]? you can redistribute it and/or modify it")
@@ -105,6 +108,7 @@ _HEADERS: tuple[tuple[str | None, re.Pattern[str]], ...] = (
     ),
     (
         None,
+        "gnu",
         re.compile(
             _LINE
             + r"GNU (?P<which>AFFERO GENERAL|LESSER GENERAL|GENERAL) PUBLIC LICENSE"
@@ -114,6 +118,7 @@ _HEADERS: tuple[tuple[str | None, re.Pattern[str]], ...] = (
     ),
     (
         "BSD",
+        "redistribution",
         re.compile(
             _LINE
             + r"Redistribution and use in source and binary forms,? with or without\s+(?:[#*/ \t]*)modification,? "
@@ -123,6 +128,7 @@ _HEADERS: tuple[tuple[str | None, re.Pattern[str]], ...] = (
     ),
     (
         "MPL-2.0",
+        "mozilla",
         re.compile(
             _LINE
             + r"This Source Code Form is subject to the terms of the Mozilla Public\s+(?:[#*/ \t]*)License,? v\. 2\.0",
@@ -147,6 +153,8 @@ _CC_SHORT = re.compile(
     r"(?P<mark>CC[- ](?:BY(?:-(?:NC|SA|ND)){0,2}|0)|CC0)[- ](?P<version>\d\.\d)\b",
     _M | _I,
 )
+#: What any short CC mark holds, in lower case: the check before _CC_SHORT runs.
+_CC_MARK = re.compile(r"cc(?:[- ](?:by|0)|0)")
 _CC_URL = re.compile(
     r"creativecommons\.org/(?:licenses/(?P<elements>by(?:-(?:nc|sa|nd)){0,2})/(?P<version>\d\.\d)"
     r"|publicdomain/(?P<pd>zero|mark)/(?P<pdversion>\d\.\d))",
@@ -271,7 +279,9 @@ class RightsClassifier:
                 parsed = expression_families(m["expr"])
                 if parsed is not None:
                     yield Detection(SPDX_ID, m.start("tag"), m.end("expr"), 0.95, licence_signal(*parsed))
-        for licence, pattern in _HEADERS:
+        for licence, word, pattern in _HEADERS:
+            if word not in lower:
+                continue
             for m in pattern.finditer(text):
                 start = m.start() + len(m.group(0)) - len(m.group(0).lstrip(" \t#/*-;%<!(\"'"))
                 yield Detection(LICENCE_HEADER, start, m.end(), 0.9, licence_signal(*self._header(licence, m)))
@@ -288,7 +298,7 @@ class RightsClassifier:
                 yield Detection(
                     CREATIVE_COMMONS, m.start("cc"), m.end(), 0.9, licence_signal(*cc_licence(elements, m["version"]))
                 )
-        if "cc" in lower:
+        if _CC_MARK.search(lower):  # ("cc" alone is in "access", "account"…)
             for m in _CC_SHORT.finditer(text):
                 mark = m["mark"].lower().replace(" ", "-")
                 elements = "zero" if mark in {"cc0", "cc-0"} else mark.removeprefix("cc-")

@@ -208,3 +208,25 @@ def test_families_come_from_the_spdx_list(spdx: str, family: LicenceFamily) -> N
 def test_words_after_the_tag_that_are_no_spdx_id_are_not_a_licence() -> None:
     assert expression_families("header lines") is None
     assert expression_families("MIT") is not None
+
+
+@pytest.mark.parametrize("text", [t for t, _ in POSITIVES])
+def test_every_header_match_holds_the_word_looked_for_first(text: str) -> None:
+    """Licence-header patterns run only where their word is (a cheap check before a regex per line):
+    every match of every pattern, in every positive, in any case and with comment markers, holds it."""
+    from classifiers.rights import _HEADERS
+
+    variants = [text, text.upper(), text.lower(), text.replace(" ", "\n# "), text.replace(" ", "\n * ")]
+    for _, word, pattern in _HEADERS:
+        for variant in variants:
+            for m in pattern.finditer(variant):
+                assert word in m.group(0).lower()
+
+
+@pytest.mark.parametrize("text", [t for t, _ in POSITIVES])
+def test_every_short_cc_mark_holds_what_is_looked_for_first(text: str) -> None:
+    from classifiers.rights import _CC_MARK, _CC_SHORT
+
+    for variant in (text, text.upper(), text.lower()):
+        for m in _CC_SHORT.finditer(variant):
+            assert _CC_MARK.search(m.group(0).lower())
