@@ -555,15 +555,6 @@ def _scan(
     }
     object_fp: dict[str, str] = {}
 
-    def still_valid(item: SourceObject, known: Known | None, fp: str) -> bool:
-        return (
-            known is not None
-            and item.version is not None
-            and known.version == item.version
-            and known.scan_fp == fp
-            and known.status != "failed"
-        )
-
     def tasks() -> Iterator[ScanTask]:
         for root, key_root, listing in listings:
             for item in listing:
@@ -580,25 +571,27 @@ def _scan(
                     continue
                 totals.bytes_listed += item.size or 0
                 progress.listed(item)
-                known = store.known(item.uri) if store is not None else None
                 seen.add(item.uri)
                 declared = tdmrep.declarations(item, sites[root]) if settings.classifiers.rights.enabled else ()
                 # a changed tdmrep.json rule or TDM metadata rescans the object, as a changed configuration does
                 item_fp = tdmrep.fingerprint(scan_fp, declared)
                 if item_fp != scan_fp:
                     object_fp[item.uri] = item_fp
-                if store is not None and known is not None and still_valid(item, known, item_fp):
-                    if known.label_fp != label_fp:
+                same = store.unchanged(item.uri, item.version, item_fp) if store is not None else None
+                if store is not None and same is not None:
+                    if same.label_fp != label_fp:
+                        known = store.known(item.uri)
+                        assert known is not None
                         _relabel(
                             store, item.uri, key_root, known, labeler, taxonomy, consumers, run_id, item_fp, label_fp
                         )
                         counts["relabelled_from_findings"] += 1
                     unchanged.add(item.uri)
-                    progress.object_done({"status": known.status, "size_bytes": item.size or 0})
+                    progress.object_done({"status": same.status, "size_bytes": item.size or 0})
                     continue
                 from scanner.pipeline import ScanTask  # (here: an unchanged rerun never needs the classifiers)
 
-                result = ObjectResult(key_root, known)
+                result = ObjectResult(key_root, store.known(item.uri) if store is not None else None)
                 plan = _shard_plan(item, settings, connectors)
                 if plan is None:
                     task = ScanTask(next(task_ids), item, declared=declared)

@@ -67,6 +67,8 @@ CREATE TABLE IF NOT EXISTS objects (
     object_row BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS objects_root ON objects (root);
+-- what a rerun compares for every listed object, read from the index alone (not the rows' blobs)
+CREATE INDEX IF NOT EXISTS objects_quick ON objects (root, uri, version, scan_fp, label_fp, status, generation);
 CREATE TABLE IF NOT EXISTS chunks (
     uri TEXT NOT NULL,
     generation INTEGER NOT NULL,
@@ -177,6 +179,16 @@ def _unpack(blob: bytes) -> Any:
 
 
 _KNOWN_COLUMNS = "uri, version, content_sha256, scan_fp, label_fp, generation, status, label, risks, decisions"
+_QUICK_COLUMNS = "version, scan_fp, label_fp, status"
+
+
+class Quick(NamedTuple):
+    """The part of an object's record a rerun compares for every listed object."""
+
+    version: str | None
+    scan_fp: str
+    label_fp: str
+    status: str
 
 
 class StateStore:
@@ -227,7 +239,7 @@ class StateStore:
         if pointer is not None:  # generations are never reused below a snapshot's highest (see scanner.snapshot)
             self._generation = max(self._generation, int(pointer["max_generation"]))
         self._staged: dict[str, tuple[int, int]] = {}  # uri → (generation, next chunk seq)
-        self._known: dict[str, tuple[Any, ...]] = {}  # prefetched rows
+        self._known: dict[str, tuple[Any, ...]] = {}  # prefetched Quick rows
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -322,13 +334,24 @@ class StateStore:
         if count > limit:
             return
         self._known.update(
-            (row[0], row) for row in self._db.execute(f"SELECT {_KNOWN_COLUMNS} FROM objects WHERE root=?", (root,))
+            (row[0], row[1:])
+            for row in self._db.execute(f"SELECT uri, {_QUICK_COLUMNS} FROM objects WHERE root=?", (root,))
         )
 
-    def known(self, uri: str) -> Known | None:
+    def unchanged(self, uri: str, version: str | None, scan_fp: str) -> Quick | None:
+        """What is known of ``uri`` if it was scanned at this version with this fingerprint and did
+        not fail (then it is not read again), else None."""
         row = self._known.pop(uri, None)
         if row is None:
-            row = self._db.execute(f"SELECT {_KNOWN_COLUMNS} FROM objects WHERE uri=?", (uri,)).fetchone()
+            row = self._db.execute(f"SELECT {_QUICK_COLUMNS} FROM objects WHERE uri=?", (uri,)).fetchone()
+        if row is None or version is None:
+            return None
+        quick = Quick._make(row)
+        return quick if quick.version == version and quick.scan_fp == scan_fp and quick.status != "failed" else None
+
+    def known(self, uri: str) -> Known | None:
+        """All that is known of ``uri`` (None: a new object)."""
+        row = self._db.execute(f"SELECT {_KNOWN_COLUMNS} FROM objects WHERE uri=?", (uri,)).fetchone()
         return None if row is None else Known._make(row)
 
     def stage(self, uri: str, documents: list[Row], findings: list[Row]) -> None:
