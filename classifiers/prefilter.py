@@ -152,7 +152,8 @@ class Prefilter:
         except ImportError:  # pragma: no cover - exercised where the wheel is missing
             log.info("hyperscan not installed: patterns run over whole texts")
         else:
-            sources: dict[int, tuple[str, int]] = {}
+            candidates: dict[int, tuple[str, int]] = {}
+            served_by_stand_ins: set[int] = set()
             for i, p in enumerate(patterns):
                 if p is None:
                     continue
@@ -164,19 +165,20 @@ class Prefilter:
                     continue
                 served = _stand_ins_serve(source, own)
                 ascii_source = _loosen(source) if source.isascii() else _ascii_form(source) if served else None
-                if ascii_source is not None and _compiles(hyperscan, ascii_source, hs_flags):
-                    sources[i] = (ascii_source, hs_flags)
+                if ascii_source is not None:
+                    candidates[i] = (ascii_source, hs_flags)
                     if served:
-                        stand_in.add(i)
-            if sources:
-                self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-                self._db.compile(
-                    expressions=[s.encode() for s, _ in sources.values()],
-                    ids=list(sources),
-                    elements=len(sources),
-                    flags=[f for _, f in sources.values()],
-                )
+                        served_by_stand_ins.add(i)
+            # All at once first; only when that fails is each pattern tried on its own, to leave out
+            # the ones Hyperscan cannot take (a third of a worker's start-up went to those trials).
+            self._db = _database(hyperscan, candidates)
+            sources = candidates
+            if self._db is None and candidates:
+                sources = {i: c for i, c in candidates.items() if _compiles(hyperscan, *c)}
+                self._db = _database(hyperscan, sources)
+            if self._db is not None:
                 always -= set(sources)
+                stand_in = served_by_stand_ins & set(sources)
         self._always = frozenset(always)
         self._stand_in = frozenset(stand_in)
 
@@ -342,6 +344,23 @@ def _hs_flags(hyperscan: Any, flags: int) -> int:
     if flags & _DOTALL:
         out |= hyperscan.HS_FLAG_DOTALL
     return out
+
+
+def _database(hyperscan: Any, sources: dict[int, tuple[str, int]]) -> Any:
+    """One block-mode database of ``sources`` (id → (expression, flags)), or None if it does not compile."""
+    if not sources:
+        return None
+    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    try:
+        db.compile(
+            expressions=[s.encode() for s, _ in sources.values()],
+            ids=list(sources),
+            elements=len(sources),
+            flags=[f for _, f in sources.values()],
+        )
+    except hyperscan.error:
+        return None
+    return db
 
 
 def _compiles(hyperscan: Any, pattern: str, flags: int) -> bool:

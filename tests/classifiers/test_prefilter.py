@@ -322,3 +322,14 @@ def test_candidates_are_the_patterns_that_may_match(prefilters: list[tuple[Prefi
     for pf, exact in prefilters:
         hits = pf.scan(text)
         assert hits.candidates(len(exact)) == [i for i in range(len(exact)) if hits.any(i)]
+
+
+def test_one_pattern_hyperscan_refuses_leaves_the_others_prefiltered() -> None:
+    """All patterns are compiled together first; when that fails (here: an anchor it does not
+    know), each is tried alone and only the refused one runs over whole texts."""
+    pf = Prefilter([r"\Ga", "abc", "x+y"])  # \G: Hyperscan has no such anchor
+    assert pf.active
+    hits = pf.scan("q abc")
+    assert hits.spans(0) is None  # always runs
+    assert hits.spans(1) and not hits.spans(2)
+    assert pf.scan("nothing here").spans(1) == []
