@@ -36,7 +36,7 @@ from scanner.incremental import (
 )
 from scanner.incremental import fail_on as fail_on_hits
 from scanner.selection import relative_path, selected
-from scanner.sinks import SCHEMA_VERSION, ParquetSink, write_json_atomic
+from scanner.sinks import SCHEMA_VERSION, TABLES, ParquetSink, write_json_atomic
 from scanner.snapshot import Entry, Snapshot
 from scanner.state import Change, Known, StateStore
 from scanner.units import UnitProblem
@@ -142,9 +142,6 @@ def _ranked(counter: Counter[str]) -> dict[str, int]:
     return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-_TABLES = ("documents", "findings", "objects")
-
-
 class _Copier:
     """Runs of consecutive snapshot rows (one per table), written to the sink as slices."""
 
@@ -183,8 +180,8 @@ class _Copier:
     def flush(self, *, last: bool = False) -> None:
         d0, d1, f0, f1, o0, o1 = self.run
         tables = self.snapshot.tables
-        whole = (d0, f0, o0) == (0, 0, 0) and (d1, f1, o1) == tuple(tables[n].num_rows for n in _TABLES)
-        if last and whole and not any(self.sink.count(n) for n in _TABLES):
+        whole = (d0, f0, o0) == (0, 0, 0) and (d1, f1, o1) == tuple(tables[n].num_rows for n in TABLES)
+        if last and whole and not any(self.sink.count(n) for n in TABLES):
             self._adopt()
             return
         if d1 > d0:
@@ -207,7 +204,7 @@ class _Copier:
         """Nothing changed at all: the snapshot's files are the output (copied, not re-encoded);
         only the columns the summary counts are read."""
         tables = self.snapshot.tables
-        for name in _TABLES:
+        for name in TABLES:
             self.sink.adopt(name, tables[name].path, tables[name].num_rows)
         documents = tables["documents"].columns(["uri", "status", "label", "label_method", "label_conflict", "risks"])
         self.totals.documents_table(documents)
@@ -224,8 +221,7 @@ class _Copier:
             self.risks_by_uri.setdefault(uri, set()).update(risks)
 
     def _briefs(self, objects: pa.Table) -> None:
-        columns = [objects.column(c).to_pylist() for c in ("uri", "label", "status")]
-        self.briefs.extend({"uri": u, "label": la, "status": st} for u, la, st in zip(*columns, strict=True))
+        self.briefs.extend(objects.select(["uri", "label", "status"]).to_pylist())  # as _brief() makes them
 
 
 def _write_current(
@@ -289,9 +285,8 @@ def _write_current(
 def _keep_snapshot(store: StateStore, sink: ParquetSink, index: dict[str, Entry]) -> None:
     """Keep the tables just written as the next run's snapshot (a failure only costs the next run time)."""
     try:
-        names = ("documents", "findings", "objects")
         snapshot_id = snapshot.save(
-            store.path, {n: sink.path(n) for n in names}, index, {n: sink.count(n) for n in names}
+            store.path, {n: sink.path(n) for n in TABLES}, index, {n: sink.count(n) for n in TABLES}
         )
     except OSError as exc:
         log.warning("state snapshot not kept (the next run unpacks rows from the store): %s", exc)

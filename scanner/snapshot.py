@@ -37,7 +37,6 @@ from scanner.sinks import TABLES
 
 log = logging.getLogger(__name__)
 
-_TABLES = ("documents", "findings", "objects")
 _INDEX = "index.json.zst"
 
 #: Where an object's rows lie: its generation, then [lo, hi) in documents, findings and objects.
@@ -105,7 +104,7 @@ class Snapshot:
         tables: dict[str, _Rows] = {}
         try:
             index = orjson.loads(zstandard.ZstdDecompressor().decompress((path / _INDEX).read_bytes()))
-            for name in _TABLES:
+            for name in TABLES:
                 tables[name] = _Rows(path / f"{name}.parquet", name)
                 if tables[name].num_rows != index["rows"][name]:
                     raise ValueError(
@@ -138,7 +137,7 @@ def save(state: Path, files: Mapping[str, Path], objects: Mapping[str, Entry], r
     partial = root / f"{snapshot_id}.partial"
     partial.mkdir(parents=True)
     try:
-        for name in _TABLES:
+        for name in TABLES:
             target = partial / f"{name}.parquet"
             try:
                 os.link(files[name], target)

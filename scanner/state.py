@@ -498,7 +498,4 @@ class StateStore:
         self._db.execute("INSERT OR REPLACE INTO meta VALUES ('snapshot', ?)", (json.dumps(pointer),))
 
     def uris(self, roots: Sequence[str]) -> list[str]:
-        out: list[str] = []
-        for root in roots:
-            out.extend(u for (u,) in self._db.execute("SELECT uri FROM objects WHERE root=? ORDER BY uri", (root,)))
-        return out
+        return [uri for uri, _ in self.generations(roots)]
