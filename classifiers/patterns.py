@@ -82,7 +82,7 @@ class PatternPiiClassifier:
 
     def __init__(self, settings: PatternSettings, *, shortcuts: bool = True) -> None:
         self._settings = settings
-        #: False: no RE2 twins, the phone recognizer over whole texts (the reference the fast paths must equal).
+        #: False: no RE2 twins, Presidio's own phone recognizer (the reference the fast paths must equal).
         self._shortcuts = shortcuts
         self._patterns: list[_Pattern] = []
         self._whole: list[_Whole] = []
@@ -137,6 +137,10 @@ class PatternPiiClassifier:
                     )
             else:
                 prefilter = _PHONE_CANDIDATE if entity == "PHONE_NUMBER" else None
+                if prefilter is not None and self._shortcuts:
+                    from classifiers.phones import GatedPhoneRecognizer
+
+                    rec = GatedPhoneRecognizer.wrap(rec)
                 own = [p.regex for p in getattr(rec, "patterns", [])]
                 trigger = prefilter.pattern if prefilter else ("|".join(f"(?:{r})" for r in own) or None)
                 self._whole.append(_Whole(rec, entity, context, prefilter, trigger))
@@ -202,7 +206,7 @@ class PatternPiiClassifier:
                     continue
                 lowered = lowered or text.lower()
                 score = self._with_context(score, lowered, start, end, w.context, field_words)
-                found.append(Detection(w.entity, start, end, round(score, 4), type(w.recognizer).__name__))
+                found.append(Detection(w.entity, start, end, round(score, 4), str(w.recognizer.name)))
         return dedupe(found)
 
     def _run_whole(self, w: _Whole, text: str, where: list[tuple[int, int]] | None) -> list[tuple[int, int, float]]:
