@@ -161,6 +161,12 @@ class PatternPiiClassifier:
         sources += [w.trigger for w in self._whole]
         self._prefilter = Prefilter(sources, flags=int(flags or 0))
 
+    def forget(self) -> None:
+        for w in self._whole:
+            forget = getattr(w.recognizer, "forget", None)
+            if forget is not None:
+                forget()
+
     def classify(self, text: str, *, context: Sequence[str] = ()) -> list[Detection]:
         if not text or self._prefilter is None:
             return []

@@ -313,11 +313,17 @@ class RiskClassifier:
         found: list[Detection] = []
         hidden_field = "$hidden" in context
         hits = _stem_prefilter().scan(text)
-        # A pattern matching inside a sentence ends a match the prefilter reported in (start, end]; a
-        # sentence holding no such end scores 0 whatever its stems.
-        ends = [_sorted(hits.ends(1 + i)) for i in range(len(_PATTERNS))] if self._prefiltered else []
-        anywhere = None if not self._prefiltered or None in ends else sorted({e for x in ends if x for e in x})
-        spans = hits.spans(0) if hits.any(0) and anywhere != [] else []
+        ends: list[list[int] | None] = []
+        anywhere: list[int] | None = None
+        spans: list[tuple[int, int]] | None = []
+        if hits.any(0):  # some trigger stem: only then can a sentence score
+            # A pattern matching inside a sentence ends a match the prefilter reported in (start, end]; a
+            # sentence holding no such end scores 0 whatever its stems.
+            if self._prefiltered:
+                ends = [_sorted(hits.ends(1 + i)) for i in range(len(_PATTERNS))]
+                anywhere = None if None in ends else sorted({e for x in ends if x for e in x})
+            if anywhere != []:
+                spans = hits.spans(0)
         sentences = (
             _SENTENCE.finditer(text)
             if spans is None

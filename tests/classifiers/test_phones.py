@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from random import Random
 
 import phonenumbers
@@ -15,6 +16,7 @@ from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 from classifiers.phones import GatedPhoneRecognizer, RegionGate
 
 REGIONS = PhoneRecognizer.DEFAULT_SUPPORTED_REGIONS
+_PLAIN_TEXT = re.compile(r"[0-9 ().\-/]+")
 _LOCALES = ["en_US", "en_GB", "de_DE", "fr_FR", "he_IL", "en_IN", "en_CA", "pt_BR", "es_AR", "it_IT", "ja_JP"]
 
 
@@ -117,6 +119,44 @@ def test_a_candidate_the_gate_rules_out_is_never_a_match(candidate: str, region:
     assert matcher._parse_and_verify(candidate, 0) is None
 
 
+def _written(number: phonenumbers.PhoneNumber) -> list[str]:
+    national = phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+    digits = phonenumbers.national_significant_number(number)
+    cc = str(number.country_code)
+    return [national, digits, cc + digits, f"{cc} {national}", f"00 {cc} {digits}", f"011 {cc} {digits}"]
+
+
+_ALL_EXAMPLES = [
+    text
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS)
+    for kind in (PhoneNumberType.FIXED_LINE, PhoneNumberType.MOBILE, PhoneNumberType.TOLL_FREE)
+    if (number := phonenumbers.example_number_for_type(region, kind)) is not None
+    for text in _written(number)
+]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    written=st.sampled_from(_ALL_EXAMPLES),
+    cut=st.integers(0, 4),
+    digit=st.sampled_from("0123456789"),
+    at=st.integers(0, 30),
+    region=st.sampled_from(sorted(phonenumbers.SUPPORTED_REGIONS)),
+)
+def test_a_number_written_any_way_in_any_region_is_ruled_out_only_when_phonenumbers_rejects_it(
+    written: str, cut: int, digit: str, at: int, region: str
+) -> None:
+    """Real numbers of every region, shortened, lengthened or with a digit changed, read in every region."""
+    at = min(at, len(written))
+    for candidate in (written, written[cut:], written[:at] + digit + written[at:], written[:at] + written[at + 1 :]):
+        if not candidate or _PLAIN_TEXT.fullmatch(candidate) is None or RegionGate(region).could_be_valid(candidate):
+            continue
+        assert PhoneNumberMatcher(candidate, region, leniency=1)._parse_and_verify(candidate, 0) is None, (
+            candidate,
+            region,
+        )
+
+
 def test_the_gate_lets_every_valid_number_through() -> None:
     rng = Random(3)
     checked = 0
@@ -140,11 +180,33 @@ def test_the_gate_lets_every_valid_number_through() -> None:
     assert checked > 40
 
 
-def test_regions_whose_prefix_rules_add_digits_are_not_gated() -> None:
-    with pytest.raises(ValueError, match="may add digits"):
-        RegionGate("AR")  # "0 11 15 …" becomes "9 11 …"
-    plain = PhoneRecognizer(supported_regions=("US", "AR"))
-    assert GatedPhoneRecognizer.wrap(plain) is plain
+@settings(max_examples=1500, deadline=None)
+@given(candidate=st.text(alphabet="0123456789 -./()", min_size=1, max_size=12), region=st.sampled_from(REGIONS))
+def test_a_candidate_too_short_to_hold_a_number_yields_no_match(candidate: str, region: str) -> None:
+    if not RegionGate(region).too_short(candidate):
+        return
+    assert PhoneNumberMatcher(candidate, region, leniency=1)._extract_match(candidate, 0) is None
+
+
+def test_every_region_can_be_gated_and_its_rules_are_followed() -> None:
+    """Not only the default regions: prefix rules that insert digits (Argentina's "0 11 15" becomes
+    "9 11", NANPA islands' seven-digit numbers gain an area code) are followed, not assumed away."""
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        gate = RegionGate(region)
+        for kind in PhoneNumberType.values():
+            number = phonenumbers.example_number_for_type(region, kind)
+            if number is None or not phonenumbers.is_valid_number(number):
+                continue
+            national = phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+            if _PLAIN_TEXT.fullmatch(national) and phonenumbers.is_valid_number(phonenumbers.parse(national, region)):
+                assert gate.could_be_valid(national), (region, kind, national)
+    gate = RegionGate("AR")
+    assert gate.could_be_valid("011 15 2345-6789")  # mobile, written with the trunk and mobile prefixes
+    assert phonenumbers.is_valid_number(phonenumbers.parse("011 15 2345-6789", "AR"))
+    with_ar = PhoneRecognizer(supported_regions=("US", "AR"))
+    gated = GatedPhoneRecognizer.wrap(with_ar)
+    text = "Llame al 011 15 2345-6789 o al (212) 555-0187."
+    assert _found(gated, text) == _found(with_ar, text) != []
 
 
 def test_lenient_or_custom_recognizers_are_left_alone() -> None:
