@@ -64,22 +64,28 @@ class SpacyNerClassifier:
 
         logging.getLogger("spacy").setLevel(logging.ERROR)
         model = self._settings.spacy_model
-        try:
-            nlp = spacy.load(model, exclude=list(_EXCLUDE))
-        except OSError as exc:
-            raise ClassifierError(f"spaCy model '{model}' could not be loaded") from exc
-        if "ner" not in nlp.pipe_names:
-            raise ClassifierError(f"spaCy model '{model}' has no NER component")
         # Only NER itself: in the CNN pipelines it embeds its own tokens, so the shared tok2vec (for
-        # the tagger and parser) and the attribute ruler are pure cost. A model whose NER listens to
-        # a shared embedding layer (transformer pipelines) keeps the full set above.
-        others = [*_EXCLUDE, *(c for c in nlp.pipe_names if c != "ner")]
-        try:
-            lean = spacy.load(model, exclude=others)
-            lean("Warm up, Ada Lovelace.")
-        except Exception:
-            lean = None
-        self._nlp = lean if lean is not None else nlp
+        # the tagger and parser) and the attribute ruler are pure cost. The components are read from
+        # the model's meta.json, so the lean pipeline is the only one loaded (a load is ~0.5 s). A model
+        # whose NER listens to a shared embedding layer (transformer pipelines) fails to run lean and
+        # keeps the full set above.
+        components = _components(model)
+        lean = None
+        if components is not None and "ner" in components:
+            try:
+                lean = spacy.load(model, exclude=[*_EXCLUDE, *(c for c in components if c != "ner")])
+                lean("Warm up, Ada Lovelace.")
+            except Exception:
+                lean = None
+        if lean is None:
+            try:
+                nlp = spacy.load(model, exclude=list(_EXCLUDE))
+            except OSError as exc:
+                raise ClassifierError(f"spaCy model '{model}' could not be loaded") from exc
+            if "ner" not in nlp.pipe_names:
+                raise ClassifierError(f"spaCy model '{model}' has no NER component")
+            lean = nlp
+        self._nlp = lean
         self._nlp.max_length = max(self._nlp.max_length, 2_000_000)
 
     def classify(self, text: str, *, context: Sequence[str] = ()) -> list[Detection]:
@@ -104,3 +110,24 @@ class SpacyNerClassifier:
             if entity in self._entities:
                 out.append(Detection(entity, ent.start_char, ent.end_char, NER_SCORE, f"spacy:{ent.label_}"))
         return out
+
+
+def _components(model: str) -> list[str] | None:
+    """The pipeline components a model names in its meta.json (a package or a directory), or None."""
+    import importlib.util
+    from pathlib import Path
+
+    import spacy.util
+
+    try:
+        path = Path(model)
+        if not path.exists():
+            spec = importlib.util.find_spec(model)
+            if spec is None or spec.origin is None:
+                return None
+            path = Path(spec.origin).parent
+        meta = spacy.util.get_model_meta(path)
+    except Exception:
+        return None
+    names = meta.get("components") or meta.get("pipeline")
+    return [str(n) for n in names] if isinstance(names, list) else None

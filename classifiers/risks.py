@@ -320,7 +320,8 @@ class RiskClassifier:
             # A pattern matching inside a sentence ends a match the prefilter reported in (start, end]; a
             # sentence holding no such end scores 0 whatever its stems.
             if self._prefiltered:
-                ends = [_sorted(hits.ends(1 + i)) for i in range(len(_PATTERNS))]
+                reported = set(hits.candidates(1 + len(_PATTERNS)))
+                ends = [_sorted(hits.ends(1 + i)) if 1 + i in reported else [] for i in range(len(_PATTERNS))]
                 anywhere = None if None in ends else sorted({e for x in ends if x for e in x})
             if anywhere != []:
                 spans = hits.spans(0)
@@ -344,7 +345,7 @@ class RiskClassifier:
                 found.append(Detection(PROMPT_INJECTION, start, end, round(score, 3), f"injection:{name}"))
                 if hidden_field:
                     found.append(Detection(HIDDEN_TEXT, start, end, 0.95, "hidden-channel-injection"))
-        if _INVISIBLE.search(text) is not None:
+        if not text.isascii() and _INVISIBLE.search(text) is not None:
             found.extend(self._hidden(text))
         if "](" in text or "<img" in text.lower():
             for m in _EXFIL.finditer(text):
