@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import re
 import secrets
 import unicodedata
 from pathlib import Path
@@ -40,8 +41,14 @@ def load_or_create_key(key_file: Path | None = None) -> bytes:
 
 def normalise(value: str) -> str:
     """Fold case, Unicode form and separators so ``4111-1111…`` and ``4111 1111…`` match."""
+    if value.isascii():  # NFKC keeps ASCII as it is, and casefold is lower there
+        return _ASCII_DROPPED.sub("", value.lower())
     folded = unicodedata.normalize("NFKC", value).casefold()
     return "".join(ch for ch in folded if ch.isalnum() or ch in "@.")
+
+
+#: In lower-cased ASCII, what :func:`normalise` drops: everything but letters, digits, ``@`` and ``.``.
+_ASCII_DROPPED = re.compile(r"[^0-9a-z@.]+")
 
 
 class Fingerprinter:

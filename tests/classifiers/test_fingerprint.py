@@ -50,3 +50,18 @@ def test_mask_never_reveals_more_than_four_alphanumerics(value: str, entity: str
 def test_card_mask_keeps_last_four() -> None:
     assert mask("CREDIT_CARD", "4111 1111 1111 1234") == "**** **** **** 1234"
     assert mask("US_SSN", "123-45-6789") == "***-**-****"
+
+
+def _normalise_reference(value: str) -> str:
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKC", value).casefold()
+    return "".join(ch for ch in folded if ch.isalnum() or ch in "@.")
+
+
+@given(st.one_of(st.text(alphabet=st.characters(max_codepoint=127)), st.text()))
+def test_normalise_ascii_shortcut_folds_exactly_as_nfkc_and_casefold(value: str) -> None:
+    # Fingerprints must not change between versions: stored ones are matched across runs.
+    from classifiers.fingerprint import normalise
+
+    assert normalise(value) == _normalise_reference(value)
