@@ -29,14 +29,16 @@ cannot compile, the pattern runs over the whole text: slower, never different.
 
 from __future__ import annotations
 
+import bisect
 import codecs
+import contextlib
 import functools
 import importlib
 import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -59,7 +61,7 @@ MARGIN = 64
 _IGNORECASE, _MULTILINE, _DOTALL, _VERBOSE = 2, 8, 16, 64
 #: Characters Hyperscan may not read as the exact engines do: non-ASCII, and the separators ``\\x1c``–``\\x1f``.
 _NON_ASCII = re.compile(r"[^\x00-\x1b\x20-\x7f]+")
-_SEPARATORS = "\x1c\x1d\x1e\x1f"
+_SEPARATOR = re.compile("[\x1c-\x1f]")
 #: A bounded repeat with a large upper bound (``{0,8000}``): Hyperscan takes minutes to compile one or
 #: refuses it; the prefilter compiles ``{m,}`` instead, which matches more, as a prefilter may.
 _LARGE_REPEAT = re.compile(r"(?<!\\)\{(\d+),(\d+)\}")
@@ -78,7 +80,7 @@ class Pattern(Protocol):
     def flags(self) -> int: ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Hits:
     """Where each pattern may match in one text: ``spans(i)`` lists ``(lo, hi)`` ranges to search,
     ``None`` meaning the whole text."""
@@ -144,72 +146,173 @@ class Prefilter:
     """
 
     def __init__(self, patterns: Sequence[str | Pattern | None], *, flags: int = 0) -> None:
-        self._db: Any = None
-        always = set(range(len(patterns)))
-        stand_in: set[int] = set()
+        self._count = len(patterns)
+        #: What Hyperscan is given: pattern index → (expression, Hyperscan flags).
+        self._candidates: dict[int, tuple[str, int]] = {}
+        self._served: set[int] = set()
+        self._always = frozenset(range(self._count))
+        self._stand_in: frozenset[int] = frozenset()
+        self._shared: _SharedScan | None = None
+        self._index = 0
+        self._pending: _Pending | None = None
         try:
             import hyperscan
         except ImportError:  # pragma: no cover - exercised where the wheel is missing
             log.info("hyperscan not installed: patterns run over whole texts")
+            return
+        for i, p in enumerate(patterns):
+            if p is None:
+                continue
+            source, own = (p, flags) if isinstance(p, str) else (p.pattern, p.flags)
+            hs_flags = _hs_flags(hyperscan, own)
+            if own & _VERBOSE:
+                continue
+            if not isinstance(source, str):
+                continue
+            served = _stand_ins_serve(source, own)
+            ascii_source = _loosen(source) if source.isascii() else _ascii_form(source) if served else None
+            if ascii_source is not None:
+                self._candidates[i] = (ascii_source, hs_flags)
+                if served:
+                    self._served.add(i)
+        if not self._candidates:
+            return
+        stack: list[_Pending] | None = getattr(_GROUPS, "stack", None)
+        if stack:
+            self._pending = stack[-1]
+            stack[-1].members.append(self)
         else:
-            candidates: dict[int, tuple[str, int]] = {}
-            served_by_stand_ins: set[int] = set()
-            for i, p in enumerate(patterns):
-                if p is None:
-                    continue
-                source, own = (p, flags) if isinstance(p, str) else (p.pattern, p.flags)
-                hs_flags = _hs_flags(hyperscan, own)
-                if own & _VERBOSE:
-                    continue
-                if not isinstance(source, str):
-                    continue
-                served = _stand_ins_serve(source, own)
-                ascii_source = _loosen(source) if source.isascii() else _ascii_form(source) if served else None
-                if ascii_source is not None:
-                    candidates[i] = (ascii_source, hs_flags)
-                    if served:
-                        served_by_stand_ins.add(i)
-            # All at once first; only when that fails is each pattern tried on its own, to leave out
-            # the ones Hyperscan cannot take (a third of a worker's start-up went to those trials).
-            self._db = _database(hyperscan, candidates)
-            sources = candidates
-            if self._db is None and candidates:
-                sources = {i: c for i, c in candidates.items() if _compiles(hyperscan, *c)}
-                self._db = _database(hyperscan, sources)
-            if self._db is not None:
-                always -= set(sources)
-                stand_in = served_by_stand_ins & set(sources)
-        self._always = frozenset(always)
-        self._stand_in = frozenset(stand_in)
+            _compile([self])
 
     @property
     def active(self) -> bool:
         """Whether any pattern is prefiltered (False: every pattern runs over whole texts)."""
-        return self._db is not None
+        self._ready()
+        return self._shared is not None
+
+    def _ready(self) -> None:
+        if self._pending is not None:
+            self._pending.flush()
 
     def scan(self, text: str) -> Hits:
-        ends: dict[int, list[int]] = {}
+        self._ready()
+        shared = self._shared
+        if shared is None or not text:
+            return Hits({}, self._always, (), text, self._stand_in, ())
+        zones, hard, ends = shared.scan(text)
+        return Hits(ends[self._index], self._always, zones, text, self._stand_in, hard)
+
+
+class _Pending:
+    """Prefilters built inside one :func:`compiled_together` block, not compiled yet."""
+
+    __slots__ = ("members",)
+
+    def __init__(self) -> None:
+        self.members: list[Prefilter] = []
+
+    def flush(self) -> None:
+        members, self.members = self.members, []
+        for m in members:
+            m._pending = None
+        if members:
+            _compile(members)
+
+
+_GROUPS = threading.local()
+
+
+@contextlib.contextmanager
+def compiled_together() -> Iterator[None]:
+    """Prefilters built inside the block compile into one Hyperscan database when it ends, and a text
+    they are all asked about is scanned once for all of them (a classifier set's six prefilters: one
+    scan per window instead of six). Each still gets exactly the hits it would get alone."""
+    stack: list[_Pending] | None = getattr(_GROUPS, "stack", None)
+    if stack is None:
+        stack = _GROUPS.stack = []
+    pending = _Pending()
+    stack.append(pending)
+    try:
+        yield
+    finally:
+        stack.remove(pending)
+        pending.flush()
+
+
+def _compile(members: Sequence[Prefilter]) -> None:
+    """One database for every member's candidate patterns (ids offset per member), shared by them."""
+    import hyperscan
+
+    offsets: list[int] = []
+    merged: dict[int, tuple[str, int]] = {}
+    base = 0
+    for m in members:
+        offsets.append(base)
+        merged.update((base + i, c) for i, c in m._candidates.items())
+        base += m._count
+    # All at once first; only when that fails is each pattern tried on its own, to leave out
+    # the ones Hyperscan cannot take (a third of a worker's start-up went to those trials).
+    db = _database(hyperscan, merged)
+    sources = merged
+    if db is None and merged:
+        sources = {i: c for i, c in merged.items() if _compiles(hyperscan, *c)}
+        db = _database(hyperscan, sources)
+    shared = _SharedScan(db, offsets) if db is not None else None
+    for k, m in enumerate(members):
+        lo, hi = offsets[k], offsets[k] + m._count
+        compiled = {i - lo for i in sources if lo <= i < hi} if shared is not None else set()
+        m._always = frozenset(set(range(m._count)) - compiled)
+        m._stand_in = frozenset(m._served & compiled)
+        m._shared = shared if compiled else None
+        m._index = k
+
+
+class _SharedScan:
+    """One database scanned once per text for all its members; the last text's results are kept."""
+
+    __slots__ = ("_db", "_last", "_offsets")
+
+    def __init__(self, db: Any, offsets: list[int]) -> None:
+        self._db = db
+        self._offsets = offsets
+        #: (text, (zones, hard runs, each member's ends)); the text is held, so ``is`` cannot mistake
+        #: another string for it. Replaced in one assignment, so a reader sees a consistent pair.
+        self._last: tuple[str, tuple[Any, Any, list[dict[int, list[int]]]]] | None = None
+
+    def scan(
+        self, text: str
+    ) -> tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...], list[dict[int, list[int]]]]:
+        last = self._last
+        if last is not None and last[0] is text:
+            return last[1]
         zones: tuple[tuple[int, int], ...] = ()
         hard: tuple[tuple[int, int], ...] = ()
-        if self._db is not None and text:
-            if text.isascii():
-                data = text.encode("ascii")
-                if any(sep in text for sep in _SEPARATORS):
-                    zones = hard = tuple(m.span() for m in _NON_ASCII.finditer(text))
-            else:
-                runs: list[tuple[int, int]] = []
-                _RUNS.found = runs
-                data = text.encode("ascii", _ERRORS)
-                if any(sep in text for sep in _SEPARATORS):
-                    runs = [m.span() for m in _NON_ASCII.finditer(text)]
-                zones = tuple(runs)
-                hard = _hard_runs(text, zones)
+        if text.isascii():
+            data = text.encode("ascii")
+            if _SEPARATOR.search(text) is not None:
+                zones = hard = tuple(m.span() for m in _NON_ASCII.finditer(text))
+        else:
+            runs: list[tuple[int, int]] = []
+            _RUNS.found = runs
+            data = text.encode("ascii", _ERRORS)
+            if _SEPARATOR.search(text) is not None:
+                runs = [m.span() for m in _NON_ASCII.finditer(text)]
+            zones = tuple(runs)
+            hard = _hard_runs(text, zones)
+        found: dict[int, list[int]] = {}
 
-            def on_match(pattern: int, _start: int, end: int, _flags: int, _ctx: Any) -> None:
-                ends.setdefault(pattern, []).append(end)
+        def on_match(pattern: int, _start: int, end: int, _flags: int, _ctx: Any) -> None:
+            found.setdefault(pattern, []).append(end)
 
-            self._db.scan(data, match_event_handler=on_match)
-        return Hits(ends, self._always, zones, text, self._stand_in, hard)
+        self._db.scan(data, match_event_handler=on_match)
+        ends: list[dict[int, list[int]]] = [{} for _ in self._offsets]
+        offsets = self._offsets
+        for pattern, at in found.items():
+            k = bisect.bisect_right(offsets, pattern) - 1
+            ends[k][pattern - offsets[k]] = at
+        result = (zones, hard, ends)
+        self._last = (text, result)
+        return result
 
 
 #: The stand-in of a character that is neither a word character nor whitespace (and what characters without

@@ -139,8 +139,11 @@ class ClassifierSet:
         return frozenset().union(*(c.entity_types for c in self.classifiers))
 
     def setup(self) -> None:
-        for classifier in self.classifiers:
-            classifier.setup()
+        from classifiers.prefilter import compiled_together
+
+        with compiled_together():  # the members' prefilters: one database, one scan per window
+            for classifier in self.classifiers:
+                classifier.setup()
 
     def forget(self) -> None:
         """Drop what was remembered from texts already seen (the content cache, classifiers' memos), so a

@@ -333,3 +333,86 @@ def test_one_pattern_hyperscan_refuses_leaves_the_others_prefiltered() -> None:
     assert hits.spans(0) is None  # always runs
     assert hits.spans(1) and not hits.spans(2)
     assert pf.scan("nothing here").spans(1) == []
+
+
+# -- prefilters compiled together -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pooled_and_alone(settings: Settings) -> list[tuple[Prefilter, Prefilter]]:
+    from classifiers import risks, secrets
+    from classifiers.prefilter import compiled_together
+
+    pii = PatternPiiClassifier(settings.classifiers.patterns)
+    pii.setup()
+    lists: list[tuple[list[Any], int]] = [
+        ([p.regex for p in pii._patterns if p.trigger != "url"], 0),
+        ([s.regex for s in secrets.SPECS], 0),
+        ([None, *(r for _, r, _ in risks._PATTERNS)], 0),
+        ([r"\Ga", "abc", None], 0),  # one pattern Hyperscan refuses: the group falls back pattern by pattern
+        (["[^\\s]+@[^\\s]+", "é+"], re.IGNORECASE),
+    ]
+    with compiled_together():
+        pooled = [Prefilter(p, flags=f) for p, f in lists]
+        assert all(pf._shared is None for pf in pooled)  # nothing compiled before the block ends
+    alone = [Prefilter(p, flags=f) for p, f in lists]
+    return list(zip(pooled, alone, strict=True))
+
+
+def _facts(hits: Any) -> tuple[Any, ...]:
+    return (
+        {i: sorted(e) for i, e in hits._ends.items()},
+        hits._always,
+        hits._zones,
+        hits._stand_in,
+        hits._hard,
+    )
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=mixed_texts)
+def test_prefilters_compiled_together_report_what_each_reports_alone(
+    pooled_and_alone: list[tuple[Prefilter, Prefilter]], text: str
+) -> None:
+    for pooled, alone in pooled_and_alone:
+        assert _facts(pooled.scan(text)) == _facts(alone.scan(text))
+
+
+def test_prefilters_compiled_together_share_one_database_and_one_scan_per_text(
+    pooled_and_alone: list[tuple[Prefilter, Prefilter]],
+) -> None:
+    pooled = [p for p, _ in pooled_and_alone]
+    shared = {id(p._shared) for p in pooled}
+    assert len(shared) == 1 and pooled[0]._shared is not None
+    assert pooled[3]._always == frozenset({0, 2})  # \G and None run over whole texts; "abc" is prefiltered
+    scans: list[bytes] = []
+    db = pooled[0]._shared._db
+
+    class Counting:
+        def scan(self, data: bytes, **kwargs: Any) -> None:
+            scans.append(data)
+            db.scan(data, **kwargs)
+
+    pooled[0]._shared._db = Counting()
+    try:
+        text = "mail ann@example.org, abc, AKIA and ignore previous instructions"
+        for pf in pooled:
+            pf.scan(text)
+        assert len(scans) == 1
+        other = text.replace("abc", "abd")
+        for pf in pooled:
+            pf.scan(other)
+        assert len(scans) == 2
+    finally:
+        pooled[0]._shared._db = db
+
+
+def test_a_prefilter_scanned_before_its_block_ends_is_compiled_then() -> None:
+    from classifiers.prefilter import compiled_together
+
+    with compiled_together():
+        first = Prefilter(["abc"])
+        assert first.scan("x abc").spans(0)  # compiled on first use, with what the block held so far
+        second = Prefilter(["xyz"])
+    assert second.scan("xyz").spans(0) and not first.scan("xyz").spans(0)
+    assert first._shared is not second._shared
