@@ -69,7 +69,9 @@ class PdfExtractor:
                     texts.append(page_text)
             except ExtractionError:
                 raise
-            except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
+            except NotImplementedError as exc:  # pypdf: a stream filter it does not know ("/SCII85Decode")
+                raise ExtractionError("unreadable PDF: a content stream uses an unsupported filter") from exc
+            except Exception as exc:  # any parser failure (zlib, PdfReadError, KeyError, recursion…): corrupt
                 raise ExtractionError(f"corrupt PDF: {type(exc).__name__}") from exc
         yield Unit(
             ctx.uri,
@@ -134,25 +136,27 @@ class DocxExtractor:
                 raise ExtractionError("not a DOCX (not a zip container)")
             copy.seek(0)
             existing = package_label(copy)
-            try:
-                document = docx.Document(copy)
-            except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-                raise ExtractionError(f"corrupt DOCX: {type(exc).__name__}") from exc
             parts: list[str] = []
             hidden: list[str] = []
-            for section in document.sections:
-                for hf in (section.header, section.first_page_header, section.footer):
-                    if hf is not None and not hf.is_linked_to_previous:
-                        parts.extend(p.text for p in hf.paragraphs if p.text)
-            for paragraph in document.paragraphs:
-                shown, unseen = _split_runs(paragraph)
-                parts.append(shown)
-                if unseen.strip():
-                    hidden.append(unseen)
-            for table in document.tables:
-                for row in table.rows:
-                    cells = [cell.text for cell in row.cells]
-                    parts.append("\t".join(dict.fromkeys(cells)))
+            try:
+                document = docx.Document(copy)
+                for section in document.sections:
+                    for hf in (section.header, section.first_page_header, section.footer):
+                        if hf is not None and not hf.is_linked_to_previous:
+                            parts.extend(p.text for p in hf.paragraphs if p.text)
+                for paragraph in document.paragraphs:
+                    shown, unseen = _split_runs(paragraph)
+                    parts.append(shown)
+                    if unseen.strip():
+                        hidden.append(unseen)
+                for table in document.tables:
+                    for row in table.rows:
+                        cells = [cell.text for cell in row.cells]
+                        parts.append("\t".join(dict.fromkeys(cells)))
+            except PackageNotFoundError as exc:
+                raise ExtractionError("corrupt DOCX: not a Word package") from exc
+            except Exception as exc:  # any parser failure (zlib, XML, KeyError, python-docx's own…): corrupt
+                raise ExtractionError(f"corrupt DOCX: {type(exc).__name__}") from exc
         yield Unit(
             ctx.uri,
             self.format,

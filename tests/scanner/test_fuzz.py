@@ -12,6 +12,7 @@ import gzip
 import io
 import json
 import tarfile
+import zipfile
 from email.message import EmailMessage
 from typing import Any, BinaryIO, cast
 
@@ -21,7 +22,7 @@ from hypothesis import strategies as st
 
 from connectors.local import LocalConnector
 from scanner.config import Limits, load_settings
-from scanner.errors import IngestguardError
+from scanner.errors import ExtractionError, IngestguardError
 from scanner.extractors import BY_EXTENSION, ExtractContext, SkipObject, choose
 from scanner.extractors.base import CountingReader
 from scanner.extractors.c2pa import C2paReader, available
@@ -198,6 +199,31 @@ def mutated(draw: st.DrawFn) -> tuple[str, bytes]:
         else:
             del data[at:]
     return name, bytes(data)
+
+
+def test_a_pdf_stream_with_a_filter_pypdf_does_not_know_fails_with_our_error() -> None:
+    """Found by the fuzz test below: a flipped byte in a filter name made pypdf raise NotImplementedError."""
+    data = samples()["a.pdf"]
+    assert b"/ASCII85Decode" in data
+    with pytest.raises(ExtractionError, match="unsupported filter"):
+        extract_like_the_pipeline("a.pdf", data.replace(b"/ASCII85Decode", b"/\x00SCII85Decode"))
+
+
+def test_a_docx_member_with_broken_deflate_data_fails_with_our_error() -> None:
+    """Found by the fuzz test below: python-docx let zlib.error through from a damaged zip member."""
+    data = bytearray(samples()["a.docx"])
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as zf:
+        info = zf.getinfo("word/document.xml")
+    assert info.compress_type == zipfile.ZIP_DEFLATED
+    name_len, extra_len = (
+        int.from_bytes(data[info.header_offset + 26 : info.header_offset + 28], "little"),
+        int.from_bytes(data[info.header_offset + 28 : info.header_offset + 30], "little"),
+    )
+    start = info.header_offset + 30 + name_len + extra_len
+    for i in range(start + 2, start + min(info.compress_size, 40)):
+        data[i] ^= 0x5A
+    with pytest.raises(ExtractionError, match="corrupt DOCX"):
+        extract_like_the_pipeline("a.docx", bytes(data))
 
 
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
