@@ -25,6 +25,10 @@ exact pattern runs unconditionally.
 
 Without Hyperscan (not installed, an unsupported CPU) or for a pattern it
 cannot compile, the pattern runs over the whole text: slower, never different.
+
+Compiling the databases is most of a worker's start-up, so each compiled one is kept in the user's
+cache (``~/.cache/ingestguard/hyperscan``, see :mod:`scanner.usercache`) under a hash of everything
+it depends on; a later process with the same patterns loads it instead (see :func:`_cached_database`).
 """
 
 from __future__ import annotations
@@ -33,16 +37,23 @@ import bisect
 import codecs
 import contextlib
 import functools
+import hashlib
 import importlib
 import logging
+import os
+import platform
 import re
+import tempfile
 import threading
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import regex
+
+from scanner.usercache import cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -250,13 +261,7 @@ def _compile(members: Sequence[Prefilter]) -> None:
         offsets.append(base)
         merged.update((base + i, c) for i, c in m._candidates.items())
         base += m._count
-    # All at once first; only when that fails is each pattern tried on its own, to leave out
-    # the ones Hyperscan cannot take (a third of a worker's start-up went to those trials).
-    db = _database(hyperscan, merged)
-    sources = merged
-    if db is None and merged:
-        sources = {i: c for i, c in merged.items() if _compiles(hyperscan, *c)}
-        db = _database(hyperscan, sources)
+    db, sources = _cached_database(hyperscan, merged)
     shared = _SharedScan(db, offsets) if db is not None else None
     for k, m in enumerate(members):
         lo, hi = offsets[k], offsets[k] + m._count
@@ -449,18 +454,32 @@ def _hs_flags(hyperscan: Any, flags: int) -> int:
     return out
 
 
+def _build(hyperscan: Any, candidates: dict[int, tuple[str, int]]) -> tuple[Any, dict[int, tuple[str, int]]]:
+    """The database of the candidates Hyperscan can compile (None if none), and those candidates.
+
+    All at once first; only when that fails is each pattern tried on its own, to leave out the ones
+    Hyperscan cannot take (a third of a worker's start-up went to those trials).
+    """
+    db = _database(hyperscan, candidates)
+    if db is not None or not candidates:
+        return db, candidates
+    sources = {i: c for i, c in candidates.items() if _compiles(hyperscan, *c)}
+    return _database(hyperscan, sources), sources
+
+
+def _compile_args(sources: dict[int, tuple[str, int]]) -> tuple[list[bytes], list[int], list[int]]:
+    """Expressions, ids and flags as ``Database.compile`` takes them (and the cache key hashes them)."""
+    return [s.encode() for s, _ in sources.values()], list(sources), [f for _, f in sources.values()]
+
+
 def _database(hyperscan: Any, sources: dict[int, tuple[str, int]]) -> Any:
     """One block-mode database of ``sources`` (id → (expression, flags)), or None if it does not compile."""
     if not sources:
         return None
+    expressions, ids, flags = _compile_args(sources)
     db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     try:
-        db.compile(
-            expressions=[s.encode() for s, _ in sources.values()],
-            ids=list(sources),
-            elements=len(sources),
-            flags=[f for _, f in sources.values()],
-        )
+        db.compile(expressions=expressions, ids=ids, elements=len(ids), flags=flags)
     except hyperscan.error:
         return None
     return db
@@ -474,6 +493,134 @@ def _compiles(hyperscan: Any, pattern: str, flags: int) -> bool:
         log.debug("pattern not prefiltered (%s): runs over whole texts", str(exc)[:80])
         return False
     return True
+
+
+# --- compiled databases kept between processes ----------------------------------------------------
+
+#: What a cache file's first line starts with; a new layout takes a new tag, so no file of an old one is read.
+_CACHE_TAG = b"ingestguard-hyperscan-1"
+
+
+def _cached_database(hyperscan: Any, candidates: dict[int, tuple[str, int]]) -> tuple[Any, dict[int, tuple[str, int]]]:
+    """:func:`_build` through the user's cache: compiling the databases took about 1 s of CPU of every
+    worker's start-up, loading one a process on this machine compiled before takes milliseconds.
+
+    A file is named by a hash of the candidates and of everything else the database depends on (see
+    :func:`_cache_key`), and holds the database with the ids that made it in, so a set that needed the
+    one-by-one trials skips them too. Whatever goes wrong with the cache, the database is compiled as
+    if there were none.
+    """
+    target = _target(hyperscan) if candidates else None
+    directory = cache_dir("hyperscan") if target is not None else None
+    if target is None or directory is None:
+        return _build(hyperscan, candidates)
+    path = directory / f"{_cache_key(hyperscan, target, candidates)}.hsdb"
+    loaded = _load(hyperscan, path, target, candidates)
+    if loaded is not None:
+        return loaded
+    db, sources = _build(hyperscan, candidates)
+    if db is not None:
+        _store(hyperscan, path, db, sources)
+    return db, sources
+
+
+@functools.cache
+def _target(hyperscan: Any) -> bytes | None:
+    """What this process's Hyperscan builds databases for, as ``Database.info`` reports it (library
+    version, CPU features, mode) for a one-pattern database; None if even that does not compile."""
+    probe = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    try:
+        probe.compile(expressions=[b"a"], ids=[0], elements=1, flags=[0])
+        info = probe.info()
+    except hyperscan.error:
+        return None
+    return info if isinstance(info, bytes) else str(info).encode()
+
+
+def _cache_key(hyperscan: Any, target: bytes, candidates: dict[int, tuple[str, int]]) -> str:
+    """SHA-256 of every (id, expression, flags) exactly as ``Database.compile`` gets them, the mode,
+    the package and library that compile, and the machine; each field length-prefixed, so no two
+    different pattern sets hash the same bytes."""
+    expressions, ids, flags = _compile_args(candidates)
+    fields: list[bytes] = [
+        _CACHE_TAG,
+        str(hyperscan.HS_MODE_BLOCK).encode(),
+        str(getattr(hyperscan, "__version__", "")).encode(),
+        target,
+        platform.machine().encode(),
+    ]
+    for i, expression, f in zip(ids, expressions, flags, strict=True):
+        fields += [str(i).encode(), expression, str(f).encode()]
+    digest = hashlib.sha256()
+    for data in fields:
+        digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
+
+
+def _load(
+    hyperscan: Any, path: Path, target: bytes, candidates: dict[int, tuple[str, int]]
+) -> tuple[Any, dict[int, tuple[str, int]]] | None:
+    """The database kept at ``path`` and the candidates it holds, ready to scan; None when there is no
+    such file or it cannot be trusted (then the caller compiles and overwrites it).
+
+    The file is ``<tag> <sha256 of the database> <ids>`` on one line, then what ``hyperscan.dumpb``
+    wrote. The checksum catches a damaged file before ``loadb`` reads it; a database built for another
+    library or CPU is refused by ``loadb`` or by comparing its ``info()`` with :func:`_target`.
+    """
+    try:
+        blob = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        log.debug("Hyperscan cache not read (%s): compiling", exc)
+        return None
+    try:
+        header, _, body = blob.partition(b"\n")
+        tag, checksum, listed = header.split(b" ")
+        if tag != _CACHE_TAG or hashlib.sha256(body).hexdigest().encode() != checksum:
+            raise ValueError("not a database this version wrote, or damaged")
+        ids = [int(i) for i in listed.split(b",")]
+        if not set(ids) <= candidates.keys():
+            raise ValueError("ids that are not among the patterns")
+        # ``loadb(buf, mode)``; the older ``loadb(buf, create_scratch)`` reads the mode as a yes.
+        db = hyperscan.loadb(body, hyperscan.HS_MODE_BLOCK)
+        if db.info() != target:
+            raise ValueError("built for another Hyperscan library or CPU")
+        # ``compile`` gives a database its scratch space; python-hyperscan 0.9's ``loadb`` leaves
+        # ``scratch`` None, and scanning then reads None as scratch space (an error, at best).
+        if not isinstance(getattr(db, "scratch", None), hyperscan.Scratch):
+            db.scratch = hyperscan.Scratch(db)
+        db.scan(b"", match_event_handler=_ignore)
+    except Exception as exc:  # whatever loading raises, compiling gives the database: a cache never fails a start
+        log.info("cached Hyperscan database %s not used (%s): compiling", path.name, exc)
+        return None
+    log.debug("Hyperscan database loaded from %s", path)
+    return db, {i: candidates[i] for i in ids}
+
+
+def _ignore(*_args: Any) -> None:
+    return None
+
+
+def _store(hyperscan: Any, path: Path, db: Any, sources: dict[int, tuple[str, int]]) -> None:
+    """Keep ``db`` at ``path`` for later processes: written to a temporary file beside it, then renamed
+    over it, so a reader (another worker starting at the same moment) sees a whole file or none.
+    Nothing is fsynced: a file a crash left short fails its checksum and is compiled again."""
+    tmp: str | None = None
+    try:
+        body = hyperscan.dumpb(db)
+        ids = ",".join(str(i) for i in sources).encode()
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".partial")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(b" ".join([_CACHE_TAG, hashlib.sha256(body).hexdigest().encode(), ids]) + b"\n" + body)
+        os.replace(tmp, path)
+        tmp = None
+    except Exception as exc:  # no cache is only a slower next start (a read-only or full disk, ...)
+        log.debug("Hyperscan database not cached (%s)", exc)
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
 
 def around(

@@ -31,6 +31,7 @@ from markupsafe import Markup, escape
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from scanner.errors import IngestguardError
+from scanner.usercache import cache_dir
 
 REPORT_VERSION = 1
 CHANGES_FILE = "changes.json"
@@ -473,12 +474,8 @@ class _TemplateCache(jinja2.FileSystemBytecodeCache):
 
 
 def _template_cache() -> jinja2.BytecodeCache | None:
-    directory = Path(os.environ.get("XDG_CACHE_HOME") or "~/.cache").expanduser() / "ingestguard" / "templates"
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return _TemplateCache(str(directory))
+    directory = cache_dir("templates")
+    return None if directory is None else _TemplateCache(str(directory))
 
 
 def _environment() -> jinja2.Environment:

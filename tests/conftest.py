@@ -1,9 +1,11 @@
-"""Shared fixtures: a fixed fingerprint key, no network beyond loopback, one loaded classifier set."""
+"""Shared fixtures: a fixed fingerprint key, no network beyond loopback, a private user cache, one classifier set."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,18 @@ TEST_KEY = "ingestguard-test-key-0123456789abcdef0123456789abcdef"
 os.environ.setdefault("INGESTGUARD_FINGERPRINT_KEY", TEST_KEY)
 
 _LOOPBACK = ("127.", "::1", "localhost")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The user's cache (compiled templates and Hyperscan databases) is the run's own: tests neither read
+    what an earlier run or another checkout left there nor write to the real home, and the worker
+    processes they start share it. Set here, before collection, as some test modules build classifiers
+    when they are imported."""
+    cache = tempfile.mkdtemp(prefix="ingestguard-test-cache-")
+    env = pytest.MonkeyPatch()
+    env.setenv("XDG_CACHE_HOME", cache)
+    config.add_cleanup(lambda: shutil.rmtree(cache, ignore_errors=True))
+    config.add_cleanup(env.undo)
 
 
 @pytest.fixture(autouse=True)
