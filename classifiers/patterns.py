@@ -238,7 +238,7 @@ class PatternPiiClassifier:
     ) -> float:
         if score >= 1.0 or not context:
             return score
-        hit = context_hit(field_words, " " + " ".join(sorted(field_words)) + " ", context)
+        hit = bool(field_words) and context_hit(field_words, " " + " ".join(sorted(field_words)) + " ", context)
         if not hit:
             window = (
                 lowered[max(0, start - self._settings.context_before) : start]

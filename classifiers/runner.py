@@ -245,8 +245,9 @@ class ClassifierSet:
             if start >= window.owned_end or det.score < self._min_score or det.end <= det.start:
                 continue
             value = window.text[det.start : det.end]
-            shifted = Detection(det.entity_type, start, window.offset + det.end, det.score, det.detector)
-            yield shifted, classifier.name, value
+            if window.offset:
+                det = Detection(det.entity_type, start, window.offset + det.end, det.score, det.detector)
+            yield det, classifier.name, value
 
     def finding(self, det: Detection, classifier: str, value: str, *, field: str | None, base: int) -> Finding:
         """A stored finding: offsets relative to ``base`` (the field's start), fingerprinted and masked."""
