@@ -137,3 +137,23 @@ def test_a_bad_plugin_stops_the_scan_at_worker_set_up(
             list(engine.run(_tasks(tmp_path / "c.txt")))
     finally:
         engine.close()
+
+
+def test_workers_leave_as_soon_as_the_last_result_is_in(tmp_path: Path, settings: Settings) -> None:
+    """The driver writes its outputs after the last result; the workers need not wait for that, and
+    leave cleanly (exit code 0) before ``close`` is called."""
+    docs = [tmp_path / f"note-{i}.txt" for i in range(3)]
+    for i, path in enumerate(docs):
+        path.write_text(f"Note {i}: call Dana at (212) 555-01{i:02d} about the invoice.\n")
+    engine = LocalEngine(settings.with_profile("fast"), TEST_KEY.encode(), workers=2)
+    try:
+        outputs = list(engine.run(_tasks(*docs)))
+        processes = [slot.process for slot in engine._slots]
+        for process in processes:
+            process.join(timeout=30)
+        assert [p.exitcode for p in processes] == [0, 0]
+    finally:
+        engine.close()
+    rows = [o.object_row for o in outputs if o.object_row]
+    assert sorted(r["status"] for r in rows) == ["scanned"] * 3
+    assert sum(len(o.findings) for o in outputs) >= 3  # every result arrived before the workers left
