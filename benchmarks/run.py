@@ -148,7 +148,7 @@ def timed(
 # -- the parts of the benchmark ------------------------------------------------------------
 
 
-PASSES = 2
+PASSES = 3
 ROUNDS = 3
 
 
@@ -156,7 +156,7 @@ def throughput(docs: list[str]) -> dict[str, Any]:
     chars = sum(map(len, docs))
     mb = sum(len(d.encode()) for d in docs) / 1e6
     rows: dict[str, Any] = {}
-    # Best of two passes for every detector, Presidio's included: a pass can lose a few per cent to
+    # Best of three passes for every detector, Presidio's included: a pass can lose a few per cent to
     # whatever else the machine does; each ingestguard pass starts with its memos forgotten.
     base = timed(presidio_default(), docs, repeat=PASSES)
     rows["presidio-default"] = {"seconds": base}
