@@ -23,6 +23,18 @@ def _html_to_text(html: str) -> str:
     return lxml.html.document_fromstring(html).text_content() if html.strip() else ""
 
 
+def _header(msg: email.message.EmailMessage, name: str) -> str | None:
+    """A header's value as the default policy reads it, or as it stands in the message when that
+    parser fails on it (``email``'s address parser raises IndexError on some malformed addresses):
+    the header is still scanned, undecoded."""
+    try:
+        value = msg.get(name)
+        return str(value) if value else None
+    except Exception:
+        raw = next((v for k, v in msg.raw_items() if k.lower() == name), None)
+        return str(raw) if raw else None
+
+
 class EmlExtractor:
     format: ClassVar[str] = "eml"
     extensions: ClassVar[tuple[str, ...]] = (".eml",)
@@ -32,23 +44,31 @@ class EmlExtractor:
         if not raw.strip():
             raise SkipObject("empty file")
         msg = email.message_from_bytes(raw, policy=email.policy.default)
-        if not any(msg.get(h) for h in ("from", "to", "subject", "date", "message-id")):
+        if not any(_header(msg, h) for h in ("from", "to", "subject", "date", "message-id")):
             raise ExtractionError("not an e-mail message (no From/To/Subject/Date/Message-ID header)")
         fields: list[tuple[str, str]] = []
         for header in _HEADERS:
-            value = msg.get(header)
+            value = _header(msg, header)
             if value:
-                fields.append((header, str(value)))
-        body = msg.get_body(preferencelist=("plain", "html"))
+                fields.append((header, value))
+        try:
+            body = msg.get_body(preferencelist=("plain", "html"))
+        except Exception as exc:  # the stdlib's MIME structure parsing on a malformed message
+            raise ExtractionError(f"corrupt e-mail message: {type(exc).__name__}") from exc
         if body is not None:
             content = self._part_text(body)
             if content:
                 fields.append(("body", content))
         text, spans = join_fields(fields)
-        msip = msg.get("msip_labels")
+        msip = _header(msg, "msip_labels")
         existing = label_from_properties(parse_msip_header(str(msip)), "msip_labels") if msip else None
         yield Unit(ctx.uri, self.format, text, sha256_hex(raw), len(raw), fields=spans, existing_label=existing)
-        for i, part in enumerate(msg.iter_attachments()):
+        try:
+            attachments = list(msg.iter_attachments())
+        except Exception as exc:  # the MIME structure of a malformed message: its text is in already
+            yield UnitProblem(ctx.uri, self.format, "failed", f"attachments not readable: {type(exc).__name__}")
+            return
+        for i, part in enumerate(attachments):
             name = part.get_filename() or f"attachment-{i}"
             member = f"attachment:{name}"
             ctype = part.get_content_type()

@@ -226,6 +226,17 @@ def test_a_docx_member_with_broken_deflate_data_fails_with_our_error() -> None:
         extract_like_the_pipeline("a.docx", bytes(data))
 
 
+def test_an_address_the_email_parser_fails_on_is_still_scanned_as_written() -> None:
+    """Found by a longer fuzz run: ``email``'s address parser raises IndexError on ``To: a@``; the
+    message is still read, that header as it stands in the file."""
+    data = b"Subject: Invoice\nTo: billing@\nFrom: Dana <dana@example.org>\n\nCall 212-555-0187 today.\n"
+    items = extract_like_the_pipeline("a.eml", data)
+    assert len(items) == 1 and isinstance(items[0], Unit)
+    text = items[0].text
+    assert isinstance(text, str)
+    assert "billing@" in text and "dana@example.org" in text and "212-555-0187" in text
+
+
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
