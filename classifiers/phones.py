@@ -115,12 +115,13 @@ class RegionGate:
 
     def too_short(self, candidate: str) -> bool:
         """Whether ``candidate`` and every part of it are too short to be a valid number in this region."""
-        return _PLAIN.fullmatch(candidate) is not None and len(_NOT_DIGIT.sub("", candidate)) < self._shortest
+        digits = _plain_digits(candidate)
+        return digits is not None and len(digits) < self._shortest
 
     def _could_be_valid(self, candidate: str) -> bool:
-        if _PLAIN.fullmatch(candidate) is None:
+        digits = _plain_digits(candidate)
+        if digits is None:
             return True
-        digits = _NOT_DIGIT.sub("", candidate)
         if len(digits) < self._shortest:
             return False  # every national number parse derives is at most this long
         if self._idd is not None and self._idd.match(digits):
@@ -157,6 +158,11 @@ class RegionGate:
             if rule:
                 out.append(pattern.sub(rule, number, count=1))
         return out
+
+
+def _plain_digits(candidate: str) -> str | None:
+    """The digits of a candidate the gate can reason about (see :data:`_PLAIN`), or None."""
+    return _NOT_DIGIT.sub("", candidate) if _PLAIN.fullmatch(candidate) is not None else None
 
 
 class _GatedMatcher(PhoneNumberMatcher):

@@ -292,15 +292,16 @@ class _SharedScan:
             return last[1]
         zones: tuple[tuple[int, int], ...] = ()
         hard: tuple[tuple[int, int], ...] = ()
+        separated = any(sep in text for sep in _SEPARATORS)  # four memchr scans: cheaper than one regex
         if text.isascii():
             data = text.encode("ascii")
-            if any(sep in text for sep in _SEPARATORS):  # four memchr scans: cheaper than one regex
+            if separated:
                 zones = hard = tuple(m.span() for m in _NON_ASCII.finditer(text))
         else:
             runs: list[tuple[int, int]] = []
             _RUNS.found = runs
             data = text.encode("ascii", _ERRORS)
-            if any(sep in text for sep in _SEPARATORS):  # four memchr scans: cheaper than one regex
+            if separated:
                 runs = [m.span() for m in _NON_ASCII.finditer(text)]
             zones = tuple(runs)
             hard = _hard_runs(text, zones)

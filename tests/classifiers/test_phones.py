@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from random import Random
 
 import phonenumbers
@@ -18,6 +19,15 @@ from classifiers.phones import GatedPhoneRecognizer, RegionGate
 REGIONS = PhoneRecognizer.DEFAULT_SUPPORTED_REGIONS
 _PLAIN_TEXT = re.compile(r"[0-9 ().\-/]+")
 _LOCALES = ["en_US", "en_GB", "de_DE", "fr_FR", "he_IL", "en_IN", "en_CA", "pt_BR", "es_AR", "it_IT", "ja_JP"]
+
+
+def _valid_examples(regions: Iterable[str]) -> Iterator[tuple[str, int, phonenumbers.PhoneNumber]]:
+    """(region, number type, example number) for every type phonenumbers has a valid example of."""
+    for region in regions:
+        for kind in PhoneNumberType.values():
+            number = phonenumbers.example_number_for_type(region, kind)
+            if number is not None and phonenumbers.is_valid_number(number):
+                yield region, kind, number
 
 
 def _fakes() -> list[str]:
@@ -160,23 +170,19 @@ def test_a_number_written_any_way_in_any_region_is_ruled_out_only_when_phonenumb
 def test_the_gate_lets_every_valid_number_through() -> None:
     rng = Random(3)
     checked = 0
-    for region in REGIONS:
+    for region, kind, number in _valid_examples(REGIONS):
         gate = RegionGate(region)
-        for kind in PhoneNumberType.values():
-            number = phonenumbers.example_number_for_type(region, kind)
-            if number is None or not phonenumbers.is_valid_number(number):
-                continue
-            national = phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
-            digits = str(number.national_number)
-            for text in (national, digits, f"{number.country_code} {digits}", f"({digits[:3]}) {digits[3:]}"):
-                if phonenumbers.is_valid_number(phonenumbers.parse(text, region)):
-                    assert gate.could_be_valid(text), (region, kind)
-                    checked += 1
-            # A corrupted copy the gate rules out must also fail in phonenumbers.
-            i = rng.randrange(len(digits))
-            corrupt = digits[:i] + str((int(digits[i]) + 1) % 10) + digits[i + 1 :]
-            if not gate.could_be_valid(corrupt):
-                assert not phonenumbers.is_valid_number(phonenumbers.parse(corrupt, region))
+        national = phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+        digits = str(number.national_number)
+        for text in (national, digits, f"{number.country_code} {digits}", f"({digits[:3]}) {digits[3:]}"):
+            if phonenumbers.is_valid_number(phonenumbers.parse(text, region)):
+                assert gate.could_be_valid(text), (region, kind)
+                checked += 1
+        # A corrupted copy the gate rules out must also fail in phonenumbers.
+        i = rng.randrange(len(digits))
+        corrupt = digits[:i] + str((int(digits[i]) + 1) % 10) + digits[i + 1 :]
+        if not gate.could_be_valid(corrupt):
+            assert not phonenumbers.is_valid_number(phonenumbers.parse(corrupt, region))
     assert checked > 40
 
 
@@ -191,15 +197,10 @@ def test_a_candidate_too_short_to_hold_a_number_yields_no_match(candidate: str, 
 def test_every_region_can_be_gated_and_its_rules_are_followed() -> None:
     """Not only the default regions: prefix rules that insert digits (Argentina's "0 11 15" becomes
     "9 11", NANPA islands' seven-digit numbers gain an area code) are followed, not assumed away."""
-    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
-        gate = RegionGate(region)
-        for kind in PhoneNumberType.values():
-            number = phonenumbers.example_number_for_type(region, kind)
-            if number is None or not phonenumbers.is_valid_number(number):
-                continue
-            national = phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
-            if _PLAIN_TEXT.fullmatch(national) and phonenumbers.is_valid_number(phonenumbers.parse(national, region)):
-                assert gate.could_be_valid(national), (region, kind, national)
+    for region, kind, number in _valid_examples(sorted(phonenumbers.SUPPORTED_REGIONS)):
+        national = phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+        if _PLAIN_TEXT.fullmatch(national) and phonenumbers.is_valid_number(phonenumbers.parse(national, region)):
+            assert RegionGate(region).could_be_valid(national), (region, kind, national)
     gate = RegionGate("AR")
     assert gate.could_be_valid("011 15 2345-6789")  # mobile, written with the trunk and mobile prefixes
     assert phonenumbers.is_valid_number(phonenumbers.parse("011 15 2345-6789", "AR"))
