@@ -44,13 +44,10 @@ class EmlExtractor:
         if not raw.strip():
             raise SkipObject("empty file")
         msg = email.message_from_bytes(raw, policy=email.policy.default)
-        if not any(_header(msg, h) for h in ("from", "to", "subject", "date", "message-id")):
+        values = {h: _header(msg, h) for h in (*_HEADERS, "message-id")}  # each header parsed once
+        if not any(values[h] for h in ("from", "to", "subject", "date", "message-id")):
             raise ExtractionError("not an e-mail message (no From/To/Subject/Date/Message-ID header)")
-        fields: list[tuple[str, str]] = []
-        for header in _HEADERS:
-            value = _header(msg, header)
-            if value:
-                fields.append((header, value))
+        fields: list[tuple[str, str]] = [(h, value) for h in _HEADERS if (value := values[h])]
         try:
             body = msg.get_body(preferencelist=("plain", "html"))
         except Exception as exc:  # the stdlib's MIME structure parsing on a malformed message
